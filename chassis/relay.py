@@ -1,0 +1,205 @@
+"""The relay: publishes a service's stored events to RabbitMQ in global order, confirmed, never lost."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import select
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pika
+import pika.exceptions
+import psycopg2
+import structlog
+from tenacity import retry, retry_if_exception_type, wait_exponential
+
+from chassis import logs
+from chassis.config import amqp_uri, database_url
+from chassis.db import Database
+from chassis.envelope import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
+from chassis.errors import StoreUnavailable
+from chassis.store import PostgresEventStore
+
+log = structlog.get_logger("vetlife.relay")
+
+PublicForm = Callable[[RecordedEvent], dict[str, Any]]
+
+
+def events_exchange(service: str) -> str:
+    """The topic exchange a service's events go to: nameko's `<service>.events` convention."""
+    return f"{service}.events"
+
+
+def notify_channel(service: str) -> str:
+    return f"{service}_events"
+
+
+def message_properties(event: RecordedEvent) -> pika.BasicProperties:
+    return pika.BasicProperties(
+        content_type=CLOUDEVENTS_CONTENT_TYPE,
+        content_encoding="utf-8",
+        delivery_mode=pika.DeliveryMode.Persistent,
+        message_id=event.event_id,
+        correlation_id=event.correlation_id,
+        type=event.event_type,
+        # nameko turns `nameko.*` headers into the worker's context data, so a nameko
+        # subscriber's logs carry our correlation id without reading the body.
+        headers={"nameko.correlation_id": event.correlation_id, "position": event.position},
+    )
+
+
+class Relay:
+    """Reads the store after its checkpoint and publishes with confirms and `mandatory`.
+
+    The checkpoint moves only after the broker confirmed, so a crash at any instant re-publishes
+    (consumers are idempotent) rather than loses.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        store: PostgresEventStore,
+        amqp_url: str,
+        public_form: PublicForm,
+        batch_size: int = 500,
+        checkpoint: str = "relay",
+    ):
+        self.service = service
+        self.store = store
+        self.amqp_url = amqp_url
+        self.public_form = public_form
+        self.batch_size = batch_size
+        self.checkpoint = checkpoint
+        self.exchange = events_exchange(service)
+        self.source = f"/vetlife/{service}"
+        self._connection: pika.BlockingConnection | None = None
+        self._channel = None
+        self.published = 0
+        self.unroutable = 0
+
+    def _open_channel(self):
+        if self._channel is None or self._channel.is_closed:
+            params = pika.URLParameters(self.amqp_url)
+            params.heartbeat = 30
+            params.blocked_connection_timeout = 30
+            self._connection = pika.BlockingConnection(params)
+            channel = self._connection.channel()
+            channel.exchange_declare(self.exchange, exchange_type="topic", durable=True)
+            channel.confirm_delivery()
+            self._channel = channel
+        return self._channel
+
+    def close(self) -> None:
+        if self._connection is not None and self._connection.is_open:
+            try:
+                self._connection.close()
+            except pika.exceptions.AMQPError:
+                pass
+        self._connection = self._channel = None
+
+    def position(self) -> int:
+        with self.store.db.transaction() as cur:
+            cur.execute("SELECT position FROM checkpoints WHERE name = %s", (self.checkpoint,))
+            row = cur.fetchone()
+            return row[0] if row else 0
+
+    def _save_position(self, position: int) -> None:
+        with self.store.db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO checkpoints (name, position) VALUES (%s, %s) ON CONFLICT (name) "
+                "DO UPDATE SET position = EXCLUDED.position, updated_at = now()",
+                (self.checkpoint, position),
+            )
+
+    def publish(self, event: RecordedEvent) -> None:
+        body = json.dumps(
+            event.to_cloudevent(self.source, self.public_form(event)), default=str
+        ).encode()
+        channel = self._open_channel()
+        try:
+            channel.basic_publish(
+                self.exchange, event.event_type, body, message_properties(event), mandatory=True
+            )
+        except pika.exceptions.UnroutableError:
+            # Nobody subscribes to this type yet. The store keeps it: a department that joins
+            # later replays it through catch-up (ARCHITECTURE.md invariant 4).
+            self.unroutable += 1
+            log.info("relay.unroutable", event_type=event.event_type, position=event.position)
+        self.published += 1
+
+    def relay_pending(self) -> int:
+        """Publish everything committed after the checkpoint; return how many were published."""
+        total = 0
+        while True:
+            after = self.position()
+            events = self.store.read_all(after=after, limit=self.batch_size)
+            if not events:
+                return total
+            for event in events:
+                self.publish(event)
+            self._save_position(events[-1].position)
+            total += len(events)
+            log.info("relay.published", count=len(events), position=events[-1].position)
+
+    def run(self, stop: threading.Event, idle_wait: float = 5.0) -> None:
+        """Publish, then sleep until PostgreSQL NOTIFYs a commit (or `idle_wait` passes)."""
+        self._run_with_retries(stop, idle_wait)
+
+    @retry(
+        retry=retry_if_exception_type(
+            (pika.exceptions.AMQPError, StoreUnavailable, psycopg2.Error, OSError)
+        ),
+        wait=wait_exponential(multiplier=0.2, max=5),
+        before_sleep=lambda state: log.warning(
+            "relay.retrying", error=type(state.outcome.exception()).__name__
+        ),
+    )
+    def _run_with_retries(self, stop: threading.Event, idle_wait: float) -> None:
+        self.close()
+        listener = psycopg2.connect(self.store.db.url, connect_timeout=5)
+        listener.autocommit = True
+        try:
+            with listener.cursor() as cur:
+                cur.execute(f"LISTEN {self.store.notify_channel}")
+            while not stop.is_set():
+                self.relay_pending()
+                if self._connection is not None:
+                    # Lets pika answer heartbeats while we sleep on PostgreSQL.
+                    self._connection.process_data_events(0)
+                ready, _, _ = select.select([listener], [], [], idle_wait)
+                if ready:
+                    listener.poll()
+                    listener.notifies.clear()
+        finally:
+            listener.close()
+            self.close()
+
+
+def build_relay(service: str) -> Relay:
+    contracts = importlib.import_module(f"contracts.{service}")
+    db = Database(database_url(service), max_connections=2)
+    store = PostgresEventStore(db, notify_channel(service), upcast=contracts.upcast)
+    return Relay(service, store, amqp_uri(), contracts.public_form)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Publish a service's stored events to RabbitMQ.")
+    parser.add_argument("service", help="e.g. registry")
+    args = parser.parse_args(argv)
+    logs.configure(f"{args.service}-relay")
+    relay = build_relay(args.service)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    log.info("relay.started", service=args.service, exchange=relay.exchange)
+    relay.run(stop)
+    log.info("relay.stopped", published=relay.published)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The wire: versioned marshmallow schemas for every event, command and reply, and the event catalogue."""

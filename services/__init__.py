@@ -1,0 +1,1 @@
+"""The vetlife services, one package each."""

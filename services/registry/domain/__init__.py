@@ -1,0 +1,1 @@
+"""The registry's domain: the veteran file, its commands, events and rules, pure Python."""

@@ -1,0 +1,58 @@
+"""The registry's read models: the veteran list staff filter by station, category and life stage."""
+from __future__ import annotations
+
+from chassis.envelope import RecordedEvent
+from services.registry.domain.id_number import mask_id_number
+
+
+class VeteranList:
+    """One row per file, for listing and paging; masked ID numbers only."""
+
+    name = "veteran_list"
+    tables = ("veteran_list",)
+
+    def apply(self, cur, event: RecordedEvent) -> None:
+        data = event.data
+        if event.event_type == "VeteranRegistered":
+            cur.execute(
+                "INSERT INTO veteran_list (veteran_id, name, id_number_masked, sex, township, "
+                "service_station, discharge_category, life_stage, area_code_known, registered_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (data["veteran_id"], data["name"], mask_id_number(data["id_number"]),
+                 data["sex"], data["township"], data["service_station"],
+                 data["discharge_category"], data["life_stage"], data["area_code_known"],
+                 event.position),
+            )
+        elif event.event_type == "DischargeRecorded":
+            cur.execute(
+                "UPDATE veteran_list SET discharge_category = %s, life_stage = CASE "
+                "WHEN life_stage IN ('enlistment', 'service') THEN 'discharge' ELSE life_stage END "
+                "WHERE veteran_id = %s",
+                (data["discharge_category"], data["veteran_id"]),
+            )
+
+
+PROJECTIONS = {VeteranList.name: VeteranList()}
+
+
+def list_veterans(cur, service_station=None, discharge_category=None, life_stage=None,
+                  page=1, page_size=20) -> dict:
+    where, args = [], []
+    for column, value in (("service_station", service_station),
+                          ("discharge_category", discharge_category),
+                          ("life_stage", life_stage)):
+        if value is not None:
+            where.append(f"{column} = %s")
+            args.append(value)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    cur.execute(f"SELECT count(*) FROM veteran_list {clause}", args)
+    total = cur.fetchone()[0]
+    cur.execute(
+        "SELECT veteran_id, name, id_number_masked, sex, township, service_station, "
+        f"discharge_category, life_stage, area_code_known FROM veteran_list {clause} "
+        "ORDER BY registered_at LIMIT %s OFFSET %s",
+        [*args, page_size, (page - 1) * page_size],
+    )
+    columns = [d[0] for d in cur.description]
+    items = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+    return {"items": items, "page": page, "page_size": page_size, "total": total}

@@ -1,0 +1,177 @@
+"""The registry's nameko shell: RPC entrypoints over the use cases, errors translated for the wire."""
+from __future__ import annotations
+
+import functools
+
+import structlog
+from marshmallow import ValidationError
+from nameko.rpc import rpc as nameko_rpc
+
+from chassis.envelope import Metadata
+from chassis.errors import IdempotencyKeyReused, StoreUnavailable, StreamVersionConflict
+from chassis.nameko_deps import CallContext, EventStore, WorkerLog
+from chassis.projection import ProjectionRunner
+from chassis.wire import ServiceError
+from contracts import registry as contract
+from services.registry import handlers
+from services.registry.domain import model
+from services.registry.domain.errors import RegistryError
+from services.registry.projections import VeteranList, list_veterans
+
+log = structlog.get_logger("vetlife.registry")
+# A refusal is an answer, not a fault: nameko logs it as a warning, without a traceback.
+rpc = nameko_rpc(expected_exceptions=ServiceError)
+
+# Which request schema and domain command each file-changing RPC takes, and the decision it runs.
+FILE_COMMANDS = {
+    "amend_contact": (contract.AmendContactRequest, model.AmendContact,
+                      model.VeteranFile.amend_contact),
+    "record_discharge": (contract.RecordDischargeRequest, model.RecordDischarge,
+                         model.VeteranFile.record_discharge),
+    "record_party_membership": (contract.RecordPartyMembershipRequest,
+                                model.RecordPartyMembership,
+                                model.VeteranFile.record_party_membership),
+    "assign_grid_worker": (contract.AssignGridWorkerRequest, model.AssignGridWorker,
+                           model.VeteranFile.assign_grid_worker),
+    "add_honour": (contract.AddHonourRequest, model.AddHonour, model.VeteranFile.add_honour),
+    "mark_survivor_tie": (contract.MarkSurvivorTieRequest, model.MarkSurvivorTie,
+                          model.VeteranFile.mark_survivor_tie),
+}
+
+
+def on_the_wire(method):
+    """Turn every refusal into a ServiceError the gateway maps to one HTTP status."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except RegistryError as exc:
+            raise ServiceError(exc.code, exc.message, exc.fields) from None
+        except ValidationError as exc:
+            raise ServiceError("invalid_input", "the request is not valid",
+                               exc.messages_dict) from None
+        except StreamVersionConflict as exc:
+            raise ServiceError("conflict", str(exc)) from None
+        except IdempotencyKeyReused as exc:
+            raise ServiceError("idempotency_key_reused", str(exc)) from None
+        except StoreUnavailable as exc:
+            raise ServiceError("unavailable", str(exc)) from None
+
+    return wrapper
+
+
+class RegistryService:
+    """一人一档: the veteran file, one per veteran."""
+
+    name = "registry"
+
+    store = EventStore(upcast=contract.upcast)
+    context = CallContext()
+    log = WorkerLog()
+
+    def _meta(self, actor: str | None, command_id: str | None) -> Metadata:
+        return Metadata(correlation_id=self.context["correlation_id"],
+                        causation_id=command_id, actor=actor or "staff")
+
+    def _project(self) -> None:
+        # The list is caught up right after each command, so a client that just registered a
+        # veteran finds them in the list. A failure here loses nothing: the next call catches up.
+        try:
+            ProjectionRunner(self.store, VeteranList()).catch_up()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("registry.projection_lagging", error=type(exc).__name__)
+
+    @rpc
+    @on_the_wire
+    def register_veteran(self, payload: dict, command_id: str | None = None,
+                         actor: str | None = None) -> dict:
+        data = contract.RegisterVeteranRequest().load(payload)
+        cmd = model.RegisterVeteran(
+            declared_sex=data.pop("sex", None),
+            declared_birth_date=data.pop("birth_date", None),
+            **data,
+        )
+        accepted = handlers.register_veteran(self.store, cmd, self._meta(actor, command_id),
+                                             command_id)
+        self._project()
+        return contract.CommandAccepted().dump(accepted)
+
+    def _change(self, command: str, veteran_id: str, payload: dict, command_id, expected_version,
+                actor) -> dict:
+        schema, command_type, decision = FILE_COMMANDS[command]
+        cmd = command_type(veteran_id=veteran_id, **schema().load(payload))
+        today = handlers.shanghai_today()
+        accepted = handlers.change_file(
+            self.store, veteran_id, cmd, lambda f: decision(f, cmd, today),
+            self._meta(actor, command_id), command_id, expected_version,
+        )
+        self._project()
+        return contract.CommandAccepted().dump(accepted)
+
+    @rpc
+    @on_the_wire
+    def amend_contact(self, veteran_id, payload, command_id=None, expected_version=None,
+                      actor=None):
+        return self._change("amend_contact", veteran_id, payload, command_id, expected_version,
+                            actor)
+
+    @rpc
+    @on_the_wire
+    def record_discharge(self, veteran_id, payload, command_id=None, expected_version=None,
+                         actor=None):
+        return self._change("record_discharge", veteran_id, payload, command_id,
+                            expected_version, actor)
+
+    @rpc
+    @on_the_wire
+    def record_party_membership(self, veteran_id, payload, command_id=None,
+                                expected_version=None, actor=None):
+        return self._change("record_party_membership", veteran_id, payload, command_id,
+                            expected_version, actor)
+
+    @rpc
+    @on_the_wire
+    def assign_grid_worker(self, veteran_id, payload, command_id=None, expected_version=None,
+                           actor=None):
+        return self._change("assign_grid_worker", veteran_id, payload, command_id,
+                            expected_version, actor)
+
+    @rpc
+    @on_the_wire
+    def add_honour(self, veteran_id, payload, command_id=None, expected_version=None,
+                   actor=None):
+        return self._change("add_honour", veteran_id, payload, command_id, expected_version,
+                            actor)
+
+    @rpc
+    @on_the_wire
+    def mark_survivor_tie(self, veteran_id, payload, command_id=None, expected_version=None,
+                          actor=None):
+        return self._change("mark_survivor_tie", veteran_id, payload, command_id,
+                            expected_version, actor)
+
+    @rpc
+    @on_the_wire
+    def get_veteran(self, veteran_id: str) -> dict:
+        return handlers.file_reply(handlers.load_file(self.store, veteran_id))
+
+    @rpc
+    @on_the_wire
+    def list_veterans(self, query: dict) -> dict:
+        params = contract.ListVeteransQuery().load(query)
+        self._project()
+        with self.store.db.transaction() as cur:
+            return contract.VeteranListReply().dump(list_veterans(cur, **params))
+
+    @rpc
+    @on_the_wire
+    def events_after(self, after: int, limit: int = 500, types: list | None = None) -> dict:
+        """The log for catch-up: public forms of the events after `after`, and the head then."""
+        limit = max(1, min(int(limit), 1000))
+        head = self.store.head()
+        events = [e for e in self.store.read_all(int(after), limit, types) if e.position <= head]
+        return {
+            "head": head,
+            "events": [e.to_cloudevent(contract.SOURCE, contract.public_form(e)) for e in events],
+        }

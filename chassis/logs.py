@@ -38,6 +38,8 @@ def json_formatter(process: str = "vetlife") -> logging.Formatter:
         structlog.processors.format_exc_info,
         _mask_personal_data,
     ]
+    # pika logs a returned message with a prefix of its body at INFO: keep it to warnings.
+    logging.getLogger("pika").setLevel(logging.WARNING)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

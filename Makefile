@@ -1,0 +1,55 @@
+# The one door: make up / make down / make logs / make test / make lint.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: up down logs test unit integration e2e lint infra lock clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+infra:
+	scripts/infra.sh
+
+up: $(STAMP) infra
+	scripts/up.sh
+
+down:
+	scripts/down.sh
+
+logs:
+	tail -n 50 -F .run/*.log
+
+test: $(STAMP)
+	scripts/infra.sh --test-vhost
+	$(BIN)/pytest -q -p no:cacheprovider tests
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+integration: $(STAMP)
+	scripts/infra.sh --test-vhost
+	$(BIN)/pytest -q tests/integration
+
+e2e: $(STAMP)
+	scripts/infra.sh --test-vhost
+	$(BIN)/pytest -q tests/e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check chassis contracts services gateway tests
+
+lock:
+	rm -rf /tmp/vetlife-lock && $(PYTHON) -m venv /tmp/vetlife-lock
+	/tmp/vetlife-lock/bin/pip install -q $$(sed -n 's/==.*//p' requirements.txt | grep -v '^#')
+	( echo '# The one place dependencies are pinned (runtime, test and lint). Regenerate with: make lock'; \
+	  /tmp/vetlife-lock/bin/pip freeze ) > requirements.txt
+
+clean: down
+	rm -rf $(VENV) .run

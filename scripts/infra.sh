@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Makes sure PostgreSQL and RabbitMQ run locally: starts them, installs them from Debian if absent.
+set -euo pipefail
+
+log() { echo "infra: $*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+rabbit_up() { timeout 2 bash -c '</dev/tcp/127.0.0.1/5672' 2>/dev/null; }
+
+wait_for() {  # wait_for <what> <seconds> <command...>
+  local what=$1 seconds=$2; shift 2
+  for _ in $(seq "$seconds"); do "$@" && return 0; sleep 1; done
+  log "$what did not come up within ${seconds}s"; return 1
+}
+
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  log "installing PostgreSQL from Debian's packages"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null
+fi
+if ! pg_up; then
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  log "starting PostgreSQL $version"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  wait_for PostgreSQL 60 pg_up
+fi
+# Local development trusts loopback connections (as the CI machine does); a fresh Debian install
+# asks for a password, so add the trust line once.
+if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; then
+  hba=$(ls /etc/postgresql/*/main/pg_hba.conf | sort -V | tail -n 1)
+  log "allowing trusted loopback connections in $hba"
+  as_root sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main reload
+  sleep 1
+fi
+
+if ! command -v rabbitmq-server >/dev/null 2>&1; then
+  log "installing RabbitMQ from Debian's packages"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server >/dev/null
+fi
+if ! rabbit_up; then
+  log "starting RabbitMQ"
+  as_root rabbitmq-server -detached || true
+  wait_for RabbitMQ 120 rabbit_up
+  as_root rabbitmqctl -q await_startup >/dev/null 2>&1 || true
+fi
+
+# Tests get a vhost of their own, so they never touch what `make up` runs on "/".
+if [ "${1:-}" = "--test-vhost" ]; then
+  if ! as_root rabbitmqctl -q list_vhosts | grep -qx vetlife_test; then
+    as_root rabbitmqctl -q add_vhost vetlife_test
+  fi
+  as_root rabbitmqctl -q set_permissions -p vetlife_test guest '.*' '.*' '.*' >/dev/null
+fi
+log "PostgreSQL and RabbitMQ are up"

@@ -15,7 +15,13 @@ CHASSIS_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def service_migrations(service: str) -> Path:
-    return Path(str(importlib.resources.files(f"services.{service}"))) / "migrations"
+    """A service's own migrations: `services/<name>/migrations` (or an example's, for demos)."""
+    for package in (f"services.{service}", f"examples.{service}"):
+        try:
+            return Path(str(importlib.resources.files(package))) / "migrations"
+        except ModuleNotFoundError:
+            continue
+    raise SystemExit(f"no service called {service!r} (looked in services/ and examples/)")
 
 
 def migrate(url: str, directories: list[Path]) -> list[str]:

@@ -80,6 +80,7 @@ class Relay:
         self._channel = None
         self.published = 0
         self.unroutable = 0
+        self.listening = threading.Event()
 
     def _open_channel(self):
         if self._channel is None or self._channel.is_closed:
@@ -165,6 +166,7 @@ class Relay:
         try:
             with listener.cursor() as cur:
                 cur.execute(f"LISTEN {self.store.notify_channel}")
+            self.listening.set()
             while not stop.is_set():
                 self.relay_pending()
                 if self._connection is not None:
@@ -175,6 +177,7 @@ class Relay:
                     listener.poll()
                     listener.notifies.clear()
         finally:
+            self.listening.clear()
             listener.close()
             self.close()
 

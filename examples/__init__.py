@@ -1,0 +1,1 @@
+"""Examples for departments that build on vetlife's events."""

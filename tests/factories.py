@@ -35,7 +35,10 @@ def unique_id_number(male: bool = True) -> str:
 def veteran_payload(**overrides) -> dict:
     """A registration request as a portal sends it."""
     number = overrides.pop("id_number", None) or unique_id_number()
-    born = ric.get_birth_date(number)
+    try:
+        born = ric.get_birth_date(number)
+    except ValueError:  # a deliberately broken number: any plausible dates will do
+        born = date(1968, 5, 17)
     enlisted = date(born.year + 18, 12, 1)
     payload = {
         "name": fake.name(),
@@ -51,4 +54,5 @@ def veteran_payload(**overrides) -> dict:
         "discharge_category": "discharged_soldier",
     }
     payload.update(overrides)
+    payload["id_number"] = number
     return payload

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import threading
 
-import pika
 from cloudevents.core.formats.json import JSONFormat
 
 from chassis.envelope import Metadata, NewEvent

@@ -1,0 +1,67 @@
+"""The whole system as real processes (registry, its relay, the gateway) on a test port and vhost."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from chassis.migrate import CHASSIS_MIGRATIONS, service_migrations
+from tests.conftest import fresh_database
+
+ROOT = Path(__file__).resolve().parents[2]
+PORT = int(os.environ.get("VETLIFE_E2E_PORT", "8765"))
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def system(amqp_uri, tmp_path_factory):
+    """Starts the processes as `make up` does, with their logs in files the tests can read."""
+    logs = tmp_path_factory.mktemp("logs")
+    db_url = fresh_database("vetlife_registry_e2e",
+                            [CHASSIS_MIGRATIONS, service_migrations("registry")])
+    env = {**os.environ, "AMQP_URI": amqp_uri, "REGISTRY_DATABASE_URL": db_url,
+           "GATEWAY_PORT": str(PORT), "GATEWAY_ADDRESS": "127.0.0.1", "PYTHONPATH": str(ROOT)}
+    commands = {
+        "registry": [BIN / "nameko", "run", "--config", "services/registry/config.yaml",
+                     "services.registry.service:RegistryService"],
+        "registry-relay": [sys.executable, "-m", "chassis.relay", "registry"],
+        "gateway": [BIN / "nameko", "run", "--config", "gateway/config.yaml",
+                    "gateway.service:GatewayService"],
+    }
+    processes = {
+        name: subprocess.Popen([str(c) for c in command], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL,
+                               stderr=open(logs / f"{name}.log", "wb"))
+        for name, command in commands.items()
+    }
+    base = f"http://127.0.0.1:{PORT}"
+    try:
+        _wait_ready(base, processes, logs)
+        yield {"base": base, "logs": logs, "processes": processes, "db_url": db_url}
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_ready(base, processes, logs):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited: {(logs / f'{name}.log').read_text()[-2000:]}")
+        try:
+            # The list answers only when the gateway and the registry behind it are both up.
+            if requests.get(f"{base}/api/v1/veterans", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    pytest.fail("the system did not become ready within 60 s")

@@ -1,0 +1,45 @@
+"""The gateway's routes and its OpenAPI document describe the same API, one for one."""
+import re
+
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+
+from chassis.wire import ServiceError
+from gateway.errors import STATUS, to_response
+from gateway.openapi import PATHS, openapi_document
+from gateway.service import GatewayService
+
+
+def routes():
+    found = set()
+    for attribute in vars(GatewayService).values():
+        for entrypoint in getattr(attribute, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", entrypoint.url)
+            found.add((entrypoint.method.lower(), path))
+    return found
+
+
+def test_every_route_is_documented_and_every_documented_path_is_served():
+    documented = {(verb, path) for path, ops in PATHS.items() for verb in ops}
+    assert routes() == documented
+
+
+def test_the_document_is_openapi_3_with_every_schema_resolved():
+    document = openapi_document()
+    assert document["openapi"] == "3.0.3"
+    refs = set(re.findall(r'"#/components/schemas/(\w+)"', str(document).replace("'", '"')))
+    assert refs and refs <= set(document["components"]["schemas"])
+
+
+def test_every_service_error_code_has_one_status_and_a_json_body():
+    for code, status in STATUS.items():
+        response = to_response(ServiceError(code, "message", {"field": ["problem"]}))
+        assert response.status_code == status
+        assert response.json == {"error": code, "message": "message",
+                                 "fields": {"field": ["problem"]}}
+
+
+def test_an_unexpected_error_is_a_500_without_a_traceback():
+    response = to_response(RuntimeError("secret internals 330703196805170011"))
+    assert response.status_code == 500
+    assert "secret" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)

@@ -16,7 +16,8 @@ PORT = int(os.environ.get("VETLIFE_E2E_PORT", "8765"))
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture(scope="session")
+# Package scope: the processes stop when the e2e tests end, before other tests share the vhost.
+@pytest.fixture(scope="package")
 def system(amqp_uri, tmp_path_factory):
     """Starts the processes as `make up` does, with their logs in files the tests can read."""
     logs = tmp_path_factory.mktemp("logs")

@@ -15,6 +15,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from tenacity import Retrying, stop_after_attempt, wait_exponential
 
 from chassis import deadletters
+from chassis.checkpoints import read_checkpoint, save_checkpoint
 from chassis.envelope import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
 from chassis.nameko_deps import Inbox
 
@@ -149,18 +150,11 @@ class Subscription(EventHandler):
 
     def _checkpoint(self, db) -> int:
         with db.transaction() as cur:
-            cur.execute("SELECT position FROM checkpoints WHERE name = %s",
-                        (f"catch-up:{self.consumer_name}",))
-            row = cur.fetchone()
-            return row[0] if row else 0
+            return read_checkpoint(cur, f"catch-up:{self.consumer_name}")
 
     def _save_checkpoint(self, db, position: int) -> None:
         with db.transaction() as cur:
-            cur.execute(
-                "INSERT INTO checkpoints (name, position) VALUES (%s, %s) ON CONFLICT (name) "
-                "DO UPDATE SET position = EXCLUDED.position, updated_at = now()",
-                (f"catch-up:{self.consumer_name}", position),
-            )
+            save_checkpoint(cur, f"catch-up:{self.consumer_name}", position)
 
     def catch_up(self, page: int = 500) -> int:
         """Read the producer's log after our checkpoint and handle what it holds; return count."""

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from tqdm import tqdm
 
+from chassis.checkpoints import read_checkpoint, save_checkpoint
 from chassis.config import database_url
 from chassis.db import Database
 from chassis.envelope import RecordedEvent
@@ -32,18 +33,6 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.checkpoint = f"projection:{projection.name}"
 
-    def _position(self, cur) -> int:
-        cur.execute("SELECT position FROM checkpoints WHERE name = %s", (self.checkpoint,))
-        row = cur.fetchone()
-        return row[0] if row else 0
-
-    def _save(self, cur, position: int) -> None:
-        cur.execute(
-            "INSERT INTO checkpoints (name, position) VALUES (%s, %s) ON CONFLICT (name) "
-            "DO UPDATE SET position = EXCLUDED.position, updated_at = now()",
-            (self.checkpoint, position),
-        )
-
     def _lock(self, cur) -> None:
         # One feeder at a time per projection, or two workers would apply the same batch.
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.checkpoint,))
@@ -51,13 +40,13 @@ class ProjectionRunner:
     def _feed(self, cur, progress=None) -> int:
         applied = 0
         while True:
-            position = self._position(cur)
+            position = read_checkpoint(cur, self.checkpoint)
             events = self.store.read_all_in(cur, position, self.batch_size)
             if not events:
                 return applied
             for event in events:
                 self.projection.apply(cur, event)
-            self._save(cur, events[-1].position)
+            save_checkpoint(cur, self.checkpoint, events[-1].position)
             applied += len(events)
             if progress is not None:
                 progress.update(events[-1].position - position)

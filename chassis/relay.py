@@ -18,6 +18,7 @@ import structlog
 from tenacity import retry, retry_if_exception_type, wait_exponential
 
 from chassis import logs
+from chassis.checkpoints import read_checkpoint, save_checkpoint
 from chassis.config import amqp_uri, database_url
 from chassis.db import Database
 from chassis.envelope import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
@@ -104,17 +105,11 @@ class Relay:
 
     def position(self) -> int:
         with self.store.db.transaction() as cur:
-            cur.execute("SELECT position FROM checkpoints WHERE name = %s", (self.checkpoint,))
-            row = cur.fetchone()
-            return row[0] if row else 0
+            return read_checkpoint(cur, self.checkpoint)
 
     def _save_position(self, position: int) -> None:
         with self.store.db.transaction() as cur:
-            cur.execute(
-                "INSERT INTO checkpoints (name, position) VALUES (%s, %s) ON CONFLICT (name) "
-                "DO UPDATE SET position = EXCLUDED.position, updated_at = now()",
-                (self.checkpoint, position),
-            )
+            save_checkpoint(cur, self.checkpoint, position)
 
     def publish(self, event: RecordedEvent) -> None:
         body = json.dumps(

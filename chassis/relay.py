@@ -23,6 +23,7 @@ from chassis.config import amqp_uri, database_url
 from chassis.db import Database
 from chassis.envelope import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
 from chassis.errors import StoreUnavailable
+from chassis.publisher import ConfirmedPublisher, Outgoing
 from chassis.store import PostgresEventStore
 
 log = structlog.get_logger("vetlife.relay")
@@ -77,31 +78,13 @@ class Relay:
         self.checkpoint = checkpoint
         self.exchange = events_exchange(service)
         self.source = f"/vetlife/{service}"
-        self._connection: pika.BlockingConnection | None = None
-        self._channel = None
+        self.publisher = ConfirmedPublisher(amqp_url, self.exchange)
         self.published = 0
         self.unroutable = 0
         self.listening = threading.Event()
 
-    def _open_channel(self):
-        if self._channel is None or self._channel.is_closed:
-            params = pika.URLParameters(self.amqp_url)
-            params.heartbeat = 30
-            params.blocked_connection_timeout = 30
-            self._connection = pika.BlockingConnection(params)
-            channel = self._connection.channel()
-            channel.exchange_declare(self.exchange, exchange_type="topic", durable=True)
-            channel.confirm_delivery()
-            self._channel = channel
-        return self._channel
-
     def close(self) -> None:
-        if self._connection is not None and self._connection.is_open:
-            try:
-                self._connection.close()
-            except pika.exceptions.AMQPError:
-                pass
-        self._connection = self._channel = None
+        self.publisher.close()
 
     def position(self) -> int:
         with self.store.db.transaction() as cur:
@@ -111,21 +94,11 @@ class Relay:
         with self.store.db.transaction() as cur:
             save_checkpoint(cur, self.checkpoint, position)
 
-    def publish(self, event: RecordedEvent) -> None:
+    def outgoing(self, event: RecordedEvent) -> Outgoing:
         body = json.dumps(
             event.to_cloudevent(self.source, self.public_form(event)), default=str
         ).encode()
-        channel = self._open_channel()
-        try:
-            channel.basic_publish(
-                self.exchange, event.event_type, body, message_properties(event), mandatory=True
-            )
-        except pika.exceptions.UnroutableError:
-            # Nobody subscribes to this type yet. The store keeps it: a department that joins
-            # later replays it through catch-up (ARCHITECTURE.md invariant 4).
-            self.unroutable += 1
-            log.info("relay.unroutable", event_type=event.event_type, position=event.position)
-        self.published += 1
+        return Outgoing(event.event_type, body, message_properties(event))
 
     def relay_pending(self) -> int:
         """Publish everything committed after the checkpoint; return how many were published."""
@@ -135,9 +108,14 @@ class Relay:
             events = self.store.read_all(after=after, limit=self.batch_size)
             if not events:
                 return total
-            for event in events:
-                self.publish(event)
+            unroutable = self.publisher.publish([self.outgoing(event) for event in events])
+            if unroutable:
+                # Nobody subscribes to these types yet. The store keeps them: a department
+                # that joins later replays them through catch-up (ARCHITECTURE.md invariant 4).
+                self.unroutable += unroutable
+                log.info("relay.unroutable", count=unroutable, position=events[-1].position)
             self._save_position(events[-1].position)
+            self.published += len(events)
             total += len(events)
             log.info("relay.published", count=len(events), position=events[-1].position)
 
@@ -164,9 +142,6 @@ class Relay:
             self.listening.set()
             while not stop.is_set():
                 self.relay_pending()
-                if self._connection is not None:
-                    # Lets pika answer heartbeats while we sleep on PostgreSQL.
-                    self._connection.process_data_events(0)
                 ready, _, _ = select.select([listener], [], [], idle_wait)
                 if ready:
                     listener.poll()

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up down logs test unit integration e2e lint infra lock clean
+.PHONY: up down logs test unit integration e2e lint infra lock clean bench faults
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,9 +47,16 @@ lint: $(STAMP)
 
 lock:
 	rm -rf /tmp/vetlife-lock && $(PYTHON) -m venv /tmp/vetlife-lock
-	/tmp/vetlife-lock/bin/pip install -q $$(sed -n 's/==.*//p' requirements.txt | grep -v '^#')
+	/tmp/vetlife-lock/bin/pip install -q $$(sed -n "s/==.*//p" requirements.txt | grep -v "^\#")
 	( echo '# The one place dependencies are pinned (runtime, test and lint). Regenerate with: make lock'; \
 	  /tmp/vetlife-lock/bin/pip freeze ) > requirements.txt
 
 clean: down
 	rm -rf $(VENV) .run
+
+bench: $(STAMP)
+	scripts/infra.sh --bench-vhost
+	$(BIN)/python -m bench.run
+
+faults: $(STAMP)
+	$(BIN)/python -m faults.run

@@ -23,6 +23,9 @@ class Projection(Protocol):
 
     def apply(self, cur, event: RecordedEvent) -> None: ...
 
+    # Optional: `apply_batch(cur, events)`, used when present, for projections that can write
+    # a batch of events in fewer statements than one each.
+
 
 class ProjectionRunner:
     """Feeds one projection from the store, its checkpoint written with its rows."""
@@ -44,8 +47,12 @@ class ProjectionRunner:
             events = self.store.read_all_in(cur, position, self.batch_size)
             if not events:
                 return applied
-            for event in events:
-                self.projection.apply(cur, event)
+            apply_batch = getattr(self.projection, "apply_batch", None)
+            if apply_batch is not None:
+                apply_batch(cur, events)
+            else:
+                for event in events:
+                    self.projection.apply(cur, event)
             save_checkpoint(cur, self.checkpoint, events[-1].position)
             applied += len(events)
             if progress is not None:

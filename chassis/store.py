@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg2.extras
-
 from chassis.db import Database
 from chassis.envelope import Metadata, NewEvent, RecordedEvent
 from chassis.errors import ClaimTaken, IdempotencyKeyReused, StreamVersionConflict
@@ -78,74 +76,32 @@ class PostgresEventStore:
         `request` digest it raises IdempotencyKeyReused. `claims` are (kind, value) pairs that
         must be unique across streams.
         """
+        claims = list(claims)
         with self.db.transaction() as cur:
-            # The head lock serialises appenders, so positions commit in order (no gaps for
-            # readers) and the command, version and claim checks below cannot race.
-            cur.execute("SELECT position FROM store_head WHERE only_row FOR UPDATE")
-            head = cur.fetchone()[0]
-            if command_id is not None:
-                seen = self._handled(cur, command_id)
-                if seen is not None:
-                    if request is not None and seen.request_digest not in (None, request):
-                        raise IdempotencyKeyReused(command_id)
-                    return AppendResult(
-                        seen.stream_id, seen.stream_version, seen.last_position, replayed=True
-                    )
             cur.execute(
-                "SELECT coalesce(max(stream_version), 0) FROM stored_events WHERE stream_id = %s",
-                (stream_id,),
-            )
-            actual = cur.fetchone()[0]
-            if actual != expected_version:
-                raise StreamVersionConflict(stream_id, expected_version, actual)
-            for kind, value in claims:
-                cur.execute(
-                    "INSERT INTO unique_claims (kind, digest, stream_id) VALUES (%s, %s, %s) "
-                    "ON CONFLICT DO NOTHING RETURNING stream_id",
-                    (kind, digest(value), stream_id),
-                )
-                if cur.fetchone() is None:
-                    cur.execute(
-                        "SELECT stream_id FROM unique_claims WHERE kind = %s AND digest = %s",
-                        (kind, digest(value)),
-                    )
-                    raise ClaimTaken(kind, cur.fetchone()[0])
-            rows = [
+                "SELECT * FROM vetlife_append(%s, %s, %s, %s, %s::text[], %s::text[], "
+                "%s::uuid[], %s::text[], %s::int[], %s::jsonb[], %s::timestamptz[], "
+                "%s, %s, %s, %s)",
                 (
-                    head + i + 1,
-                    event.event_id,
-                    stream_id,
-                    expected_version + i + 1,
-                    event.event_type,
-                    event.schema_version,
-                    json.dumps(event.data, default=str),
-                    event.occurred_at,
-                    metadata.correlation_id,
-                    metadata.causation_id,
-                    metadata.actor,
-                )
-                for i, event in enumerate(events)
-            ]
-            if rows:
-                psycopg2.extras.execute_values(
-                    cur,
-                    "INSERT INTO stored_events (position, event_id, stream_id, stream_version, "
-                    "event_type, schema_version, data, occurred_at, correlation_id, causation_id, "
-                    "actor, recorded_at) VALUES %s",
-                    rows,
-                    template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())",
-                )
-                cur.execute("UPDATE store_head SET position = %s", (head + len(rows),))
-                # Delivered at commit, so the relay wakes for committed events only.
-                cur.execute(f"NOTIFY {self.notify_channel}")
-            version = expected_version + len(rows)
-            last_position = head + len(rows) if rows else None
-            if command_id is not None:
-                cur.execute(
-                    "INSERT INTO handled_commands (command_id, request_digest, stream_id, "
-                    "stream_version, last_position) VALUES (%s, %s, %s, %s, %s)",
-                    (command_id, request, stream_id, version, last_position),
-                )
+                    stream_id, expected_version, command_id, request,
+                    [kind for kind, _ in claims], [digest(value) for _, value in claims],
+                    [e.event_id for e in events], [e.event_type for e in events],
+                    [e.schema_version for e in events],
+                    [json.dumps(e.data, default=str) for e in events],
+                    [e.occurred_at for e in events],
+                    metadata.correlation_id, metadata.causation_id, metadata.actor,
+                    self.notify_channel,
+                ),
+            )
+            outcome, owner, version, last_position, detail = cur.fetchone()
+            if outcome == "conflict":
+                raise StreamVersionConflict(stream_id, expected_version, version)
+            if outcome == "claim_taken":
+                raise ClaimTaken(detail, owner)
+            if outcome == "key_reused":
+                raise IdempotencyKeyReused(command_id)
+            if outcome == "replayed":
+                return AppendResult(owner, version, last_position, replayed=True)
             if _before_commit is not None:
                 _before_commit()
         return AppendResult(stream_id, version, last_position)

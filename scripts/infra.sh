@@ -45,11 +45,15 @@ if ! rabbit_up; then
   as_root rabbitmqctl -q await_startup >/dev/null 2>&1 || true
 fi
 
-# Tests get a vhost of their own, so they never touch what `make up` runs on "/".
-if [ "${1:-}" = "--test-vhost" ]; then
-  if ! as_root rabbitmqctl -q list_vhosts | grep -qx vetlife_test; then
-    as_root rabbitmqctl -q add_vhost vetlife_test
+# Tests and benchmarks get vhosts of their own, so they never touch what `make up` runs on "/".
+ensure_vhost() {
+  if ! as_root rabbitmqctl -q list_vhosts | grep -qx "$1"; then
+    as_root rabbitmqctl -q add_vhost "$1"
   fi
-  as_root rabbitmqctl -q set_permissions -p vetlife_test guest '.*' '.*' '.*' >/dev/null
-fi
+  as_root rabbitmqctl -q set_permissions -p "$1" guest '.*' '.*' '.*' >/dev/null
+}
+case "${1:-}" in
+  --test-vhost) ensure_vhost vetlife_test ;;
+  --bench-vhost) ensure_vhost vetlife_bench ;;
+esac
 log "PostgreSQL and RabbitMQ are up"

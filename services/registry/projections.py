@@ -1,8 +1,22 @@
 """The registry's read models: the veteran list staff filter by station, category and life stage."""
 from __future__ import annotations
 
+import psycopg2.extras
+
 from chassis.envelope import RecordedEvent
 from services.registry.domain.id_number import mask_id_number
+
+
+def _row(event: RecordedEvent) -> tuple:
+    data = event.data
+    return (data["veteran_id"], data["name"], mask_id_number(data["id_number"]), data["sex"],
+            data["township"], data["service_station"], data["discharge_category"],
+            data["life_stage"], data["area_code_known"], event.position)
+
+
+_INSERT = ("INSERT INTO veteran_list (veteran_id, name, id_number_masked, sex, township, "
+           "service_station, discharge_category, life_stage, area_code_known, registered_at) "
+           "VALUES %s ON CONFLICT DO NOTHING")
 
 
 class VeteranList:
@@ -11,18 +25,25 @@ class VeteranList:
     name = "veteran_list"
     tables = ("veteran_list",)
 
+    def apply_batch(self, cur, events: list[RecordedEvent]) -> None:
+        """Registrations go in one multi-row insert; other events in order between them, so a
+        discharge recorded in the same batch still lands after its registration."""
+        pending: list[tuple] = []
+        for event in events:
+            if event.event_type == "VeteranRegistered":
+                pending.append(_row(event))
+                continue
+            if pending:
+                psycopg2.extras.execute_values(cur, _INSERT, pending, page_size=1000)
+                pending = []
+            self.apply(cur, event)
+        if pending:
+            psycopg2.extras.execute_values(cur, _INSERT, pending, page_size=1000)
+
     def apply(self, cur, event: RecordedEvent) -> None:
         data = event.data
         if event.event_type == "VeteranRegistered":
-            cur.execute(
-                "INSERT INTO veteran_list (veteran_id, name, id_number_masked, sex, township, "
-                "service_station, discharge_category, life_stage, area_code_known, registered_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (data["veteran_id"], data["name"], mask_id_number(data["id_number"]),
-                 data["sex"], data["township"], data["service_station"],
-                 data["discharge_category"], data["life_stage"], data["area_code_known"],
-                 event.position),
-            )
+            psycopg2.extras.execute_values(cur, _INSERT, [_row(event)])
         elif event.event_type == "DischargeRecorded":
             cur.execute(
                 "UPDATE veteran_list SET discharge_category = %s, life_stage = CASE "

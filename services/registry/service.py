@@ -5,12 +5,12 @@ import functools
 
 import structlog
 from marshmallow import ValidationError
-from nameko.rpc import rpc as nameko_rpc
 
 from chassis.envelope import Metadata
 from chassis.errors import IdempotencyKeyReused, StoreUnavailable, StreamVersionConflict
 from chassis.nameko_deps import CallContext, EventStore, WorkerLog
 from chassis.projection import ProjectionRunner
+from chassis.rpc import rpc
 from chassis.wire import ServiceError
 from contracts import registry as contract
 from services.registry import handlers
@@ -19,8 +19,6 @@ from services.registry.domain.errors import RegistryError
 from services.registry.projections import VeteranList, list_veterans
 
 log = structlog.get_logger("vetlife.registry")
-# A refusal is an answer, not a fault: nameko logs it as a warning, without a traceback.
-rpc = nameko_rpc(expected_exceptions=ServiceError)
 
 # Which request schema and domain command each file-changing RPC takes, and the decision it runs.
 FILE_COMMANDS = {

@@ -1,0 +1,1 @@
+"""Benchmarks: our paths measured against ceilings measured in the same run (make bench)."""

@@ -1,0 +1,51 @@
+"""The bench's outputs: a Markdown table on the terminal and a PNG chart of ratios against targets."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def print_table(result: dict) -> None:
+    print()
+    print("| our path | ours | ceiling (same run) | ratio (min-max) | target | met |")
+    print("|---|---|---|---|---|---|")
+    for r in result["rows"]:
+        print(f"| {r['name']} | {r['ours']:,.0f} {r['unit']} | {r['ceiling_name']}: "
+              f"{r['ceiling']:,.0f} {r['unit']} | {r['ratio']:.2f} ({r['ratio_min']:.2f}-"
+              f"{r['ratio_max']:.2f}) | >= {r['target']} | {'yes' if r['met'] else 'NO'} |")
+    lat = result.get("latency") or {}
+    if lat:
+        print(f"| commit -> subscriber commit at {lat['rate_per_s']}/s | p50 {lat['p50_ms']} ms, "
+              f"p95 {lat['p95_ms']} ms, p99 {lat['p99_ms']} ms | | "
+              f"p99 {lat['p99_ms_min']}-{lat['p99_ms_max']} ms | p50 <= 25, p99 <= 150 | "
+              f"{'yes' if lat['met'] else 'NO'} |")
+    growth = result.get("growth") or {}
+    if growth:
+        print(f"| file load p99, 1M vs 10k events | {growth['p99_ms_1m']} ms | "
+              f"{growth['p99_ms_10k']} ms | {growth['ratio']:.2f} | <= 1.5 | "
+              f"{'yes' if growth['met'] else 'NO'} |")
+    print(f"\nmedian of {result['repetitions']} repetitions; {result['machine']['cpus']} cores, "
+          f"Python {result['machine']['python']}")
+
+
+def write_chart(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = result["rows"]
+    labels = [r["name"].replace(", ", ",\n", 1) for r in rows]
+    ratios = [r["ratio"] for r in rows]
+    errors = [[r["ratio"] - r["ratio_min"] for r in rows], [r["ratio_max"] - r["ratio"] for r in rows]]
+    fig, ax = plt.subplots(figsize=(11, 5.5))
+    colors = ["#2e7d32" if r["met"] else "#c62828" for r in rows]
+    ax.barh(labels, ratios, xerr=errors, color=colors, capsize=3)
+    for y, r in enumerate(rows):
+        ax.plot([r["target"], r["target"]], [y - 0.4, y + 0.4], color="black", linewidth=2)
+    ax.invert_yaxis()
+    ax.set_xlabel("ours / ceiling measured in the same run (black mark: target)")
+    ax.set_title(f"vetlife bench, {result['measured_at']} (median of {result['repetitions']}, "
+                 "min-max bars)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,276 @@
+"""make bench: our paths against ceilings measured in the same run; writes bench/results/latest.json."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg2
+import requests
+
+from bench import paths
+from bench.data import registration_requests
+from bench.report import print_table, write_chart
+from bench.stats import Figure, percentile, repeat
+from chassis.db import Database
+from chassis.migrate import CHASSIS_MIGRATIONS, migrate, service_migrations
+from chassis.store import PostgresEventStore
+from contracts import registry as contract
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+PG = os.environ.get("VETLIFE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+AMQP = os.environ.get("VETLIFE_BENCH_AMQP_URI",
+                      "amqp://guest:guest@127.0.0.1:5672/vetlife_bench")
+GATEWAY_PORT, NOOP_PORT = 8790, 8791
+REPS = int(os.environ.get("VETLIFE_BENCH_REPS", "3"))
+BIN = Path(sys.executable).parent
+
+
+def say(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def fresh(name: str, *services: str) -> str:
+    admin = psycopg2.connect(f"{PG}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+    url = f"{PG}/{name}"
+    migrate(url, [CHASSIS_MIGRATIONS, *[service_migrations(s) for s in services]])
+    return url
+
+
+def empty_database(name: str) -> str:
+    admin = psycopg2.connect(f"{PG}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    return name
+
+
+def store_for(url: str) -> PostgresEventStore:
+    return PostgresEventStore(Database(url), "registry_events", upcast=contract.upcast)
+
+
+def row(name, ours: Figure, ceiling: Figure, target: float, unit: str, ratios: list[float],
+        ceiling_name: str) -> dict:
+    ratio = statistics.median(ratios)
+    return {
+        "name": name, "ceiling_name": ceiling_name, "unit": unit,
+        "ours": round(ours.median, 1), "ours_min": round(ours.low, 1),
+        "ours_max": round(ours.high, 1),
+        "ceiling": round(ceiling.median, 1), "ceiling_min": round(ceiling.low, 1),
+        "ceiling_max": round(ceiling.high, 1),
+        "ratio": round(ratio, 3), "ratio_min": round(min(ratios), 3),
+        "ratio_max": round(max(ratios), 3), "target": target, "met": ratio >= target,
+    }
+
+
+def pair(name, ceiling_name, ours_fn, ceiling_fn, target, unit="events/s"):
+    """Run ours and the ceiling back to back, REPS times; the ratio is taken per repetition."""
+    ours_runs, ceiling_runs = [], []
+    for rep in range(REPS):
+        ours_runs.append(ours_fn())
+        ceiling_runs.append(ceiling_fn())
+        say(f"{name} #{rep + 1}: ours {ours_runs[-1]:.0f} {unit}, "
+            f"ceiling {ceiling_runs[-1]:.0f} {unit}")
+    ratios = [o / c for o, c in zip(ours_runs, ceiling_runs, strict=True)]
+    as_figure = lambda runs: Figure(statistics.median(runs), min(runs), max(runs), runs)  # noqa: E731
+    return row(name, as_figure(ours_runs), as_figure(ceiling_runs), target, unit, ratios,
+               ceiling_name)
+
+
+def start_processes(env: dict) -> dict[str, subprocess.Popen]:
+    logs = RESULTS / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    commands = {
+        "registry": [BIN / "nameko", "run", "--config", "services/registry/config.yaml",
+                     "services.registry.service:RegistryService"],
+        "registry-relay": [BIN / "vetlife-relay", "registry"],
+        "gateway": [BIN / "nameko", "run", "--config", "gateway/config.yaml",
+                    "gateway.service:GatewayService"],
+        "hr_department": [BIN / "nameko", "run", "--config", "examples/hr_department/config.yaml",
+                          "examples.hr_department.service:HrDepartment"],
+        "noop_rpc": [BIN / "nameko", "run", "--config", "bench/noop.yaml", "bench.noop:NoopRpc"],
+        "noop_http": [BIN / "nameko", "run", "--config", "bench/noop.yaml",
+                      "bench.noop:NoopHttp"],
+    }
+    return {name: subprocess.Popen([str(c) for c in command], cwd=ROOT, env=env,
+                                   stdout=subprocess.DEVNULL,
+                                   stderr=open(logs / f"{name}.log", "wb"))
+            for name, command in commands.items()}
+
+
+def wait_http(url: str, method: str = "get", body: str | None = None, seconds: int = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            response = getattr(requests, method)(url, data=body, timeout=5)
+            if response.status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {seconds}s; see bench/results/logs/")
+
+
+def main() -> int:
+    started = time.monotonic()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    say("preparing databases and data")
+    store_url = fresh("vetlife_bench_store", "registry")
+    relay_url = fresh("vetlife_bench_relay", "registry")
+    registry_url = fresh("vetlife_bench_registry", "registry")
+    hr_url = fresh("vetlife_bench_hr", "hr_department")
+    store = store_for(store_url)
+    data = paths.sample_data(10_000)
+    bodies = registration_requests(40_000)
+    rows = []
+
+    single = data[:1000]
+    rows.append(pair("store append, 1 event per command", "psycopg2 insert + commit, 1 row",
+                     lambda: paths.ours_append_single(store, single),
+                     lambda: paths.raw_insert_single(store_url, single), 0.8))
+    rows.append(pair("store append, batches of 100", "psycopg2 execute_values, 100 rows",
+                     lambda: paths.ours_append_batch(store, data),
+                     lambda: paths.raw_insert_batch(store_url, data), 0.7))
+    es_db = empty_database("vetlife_bench_eventsourcing")
+    app = paths.eventsourcing_app(es_db)
+    rows.append(pair("our append path, 1 event per command", "eventsourcing 9.5 Application.save",
+                     lambda: paths.ours_append_single(store, single),
+                     lambda: paths.eventsourcing_save(app, single), 2.0))
+
+    relay_store = store_for(relay_url)
+    paths.ours_append_batch(relay_store, data + paths.sample_data(10_000)[:10_000])
+    count = relay_store.head()
+    paths.bind_sink(AMQP)
+    rows.append(pair("relay publish (store -> RabbitMQ, confirmed)",
+                     "pika publish, async confirms, same messages",
+                     lambda: paths.ours_relay(relay_store, AMQP, count),
+                     lambda: paths.raw_pika_publish(relay_store, AMQP, count), 0.7))
+    rows.append(pair("projection rebuild (veteran list)",
+                     "psycopg2 batched read + batched insert",
+                     lambda: paths.ours_rebuild(relay_store),
+                     lambda: paths.raw_rebuild(relay_url), 0.5))
+
+    env = {**os.environ, "AMQP_URI": AMQP, "REGISTRY_DATABASE_URL": registry_url,
+           "HR_DATABASE_URL": hr_url, "GATEWAY_PORT": str(GATEWAY_PORT),
+           "GATEWAY_ADDRESS": "127.0.0.1", "NOOP_PORT": str(NOOP_PORT), "LOG_LEVEL": "WARNING",
+           "PYTHONPATH": str(ROOT)}
+    processes = start_processes(env)
+    latency = {}
+    try:
+        gateway = f"http://127.0.0.1:{GATEWAY_PORT}"
+        noop = f"http://127.0.0.1:{NOOP_PORT}/noop"
+        wait_http(f"{gateway}/api/v1/veterans")
+        wait_http(noop, "post", "{}")
+        say("processes up")
+        feed = iter(bodies)
+        rows.append(pair("POST /api/v1/veterans via gateway -> registry, 8 clients",
+                         "no-op nameko RPC behind an HTTP entrypoint, 8 clients",
+                         lambda: paths.http_load(f"{gateway}/api/v1/veterans", feed_list(feed)),
+                         lambda: paths.http_load(noop, bodies[:4000]), 0.7, "requests/s"))
+        latency = measure_latency(gateway, registry_url, hr_url, feed)
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    growth = measure_growth()
+    result = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "repetitions": REPS,
+        "rows": rows,
+        "latency": latency,
+        "growth": growth,
+        "wall_seconds": round(time.monotonic() - started, 1),
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print_table(result)
+    write_chart(result, RESULTS / "latest.png")
+    say(f"wrote {RESULTS / 'latest.json'} and latest.png in {result['wall_seconds']} s")
+    return 0
+
+
+def feed_list(feed, size: int = 4000) -> list[str]:
+    """Fresh registrations for one run: each ID number is used once."""
+    return [next(feed) for _ in range(size)]
+
+
+def measure_latency(gateway: str, registry_url: str, hr_url: str, feed) -> dict:
+    """Commit of a registration -> commit of the reference subscriber's row, at 100 commands/s."""
+    runs = []
+    samples_all = []
+    for rep in range(REPS):
+        with psycopg2.connect(registry_url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT position FROM store_head")
+            since = cur.fetchone()[0]
+        sent = paths.paced_commands(f"{gateway}/api/v1/veterans", feed_list(feed, 800), 100, 8)
+        deadline = time.monotonic() + 60
+        samples = []
+        while time.monotonic() < deadline:
+            samples = paths.commit_to_subscriber_ms(registry_url, hr_url, since)
+            if len(samples) >= sent:
+                break
+            time.sleep(0.5)
+        if len(samples) < sent:
+            raise RuntimeError(f"only {len(samples)} of {sent} registrations reached the subscriber")
+        runs.append({q: percentile(samples, q) for q in (50, 95, 99)})
+        samples_all.extend(samples)
+        say(f"latency #{rep + 1}: p50 {runs[-1][50]:.1f} ms, p95 {runs[-1][95]:.1f} ms, "
+            f"p99 {runs[-1][99]:.1f} ms over {len(samples)} commands")
+    summary = {}
+    for q in (50, 95, 99):
+        values = [r[q] for r in runs]
+        summary[f"p{q}_ms"] = round(statistics.median(values), 1)
+        summary[f"p{q}_ms_min"] = round(min(values), 1)
+        summary[f"p{q}_ms_max"] = round(max(values), 1)
+    summary.update({"rate_per_s": 100, "commands_per_run": 800, "target_p50_ms": 25,
+                    "target_p99_ms": 150})
+    summary["met"] = summary["p50_ms"] <= 25 and summary["p99_ms"] <= 150
+    return summary
+
+
+def measure_growth() -> dict:
+    """A veteran file's load time with 10 thousand, then 1 million events in the store."""
+    url = fresh("vetlife_bench_growth", "registry")
+    store = store_for(url)
+    figures = {}
+    for size in (10_000, 1_000_000):
+        say(f"growing the store to {size:,} events")
+        paths.grow_store(url, size)
+        figure = repeat(lambda: percentile(paths.load_times_ms(store), 99), REPS)
+        figures[size] = figure
+        say(f"load p99 at {size:,} events: {figure.median:.2f} ms")
+    small, large = figures[10_000], figures[1_000_000]
+    ratio = large.median / small.median
+    store.db.close()
+    admin = psycopg2.connect(f"{PG}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:  # a gigabyte we no longer need
+        cur.execute('DROP DATABASE IF EXISTS "vetlife_bench_growth" WITH (FORCE)')
+    admin.close()
+    return {"p99_ms_10k": round(small.median, 2), "p99_ms_10k_min": round(small.low, 2),
+            "p99_ms_10k_max": round(small.high, 2), "p99_ms_1m": round(large.median, 2),
+            "p99_ms_1m_min": round(large.low, 2), "p99_ms_1m_max": round(large.high, 2),
+            "ratio": round(ratio, 3), "target": 1.5, "met": ratio <= 1.5}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import statistics
@@ -126,6 +127,8 @@ def wait_http(url: str, method: str = "get", body: str | None = None, seconds: i
 
 def main() -> int:
     started = time.monotonic()
+    # The relay logs each batch it publishes; here that is noise between the figures.
+    logging.getLogger("vetlife").setLevel(logging.WARNING)
     RESULTS.mkdir(parents=True, exist_ok=True)
     say("preparing databases and data")
     store_url = fresh("vetlife_bench_store", "registry")

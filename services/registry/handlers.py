@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from chassis.envelope import Metadata, new_id
 from chassis.errors import ClaimTaken, IdempotencyKeyReused, StreamVersionConflict
 from chassis.store import PostgresEventStore, request_digest
+from contracts import instance
 from contracts import registry as contract
 from services.registry.domain import model
 from services.registry.domain.errors import AlreadyRegistered, VeteranNotFound
@@ -106,4 +107,4 @@ def file_reply(veteran_file: model.VeteranFile) -> dict:
     state = veteran_file.snapshot()
     state["veteran_id"] = veteran_file.veteran_id
     state["version"] = veteran_file.version
-    return contract.VeteranFileReply().dump(state)
+    return instance(contract.VeteranFileReply).dump(state)

@@ -12,6 +12,7 @@ from chassis.nameko_deps import CallContext, EventStore, WorkerLog
 from chassis.projection import ProjectionRunner
 from chassis.rpc import rpc
 from chassis.wire import ServiceError
+from contracts import instance
 from contracts import registry as contract
 from services.registry import handlers
 from services.registry.domain import model
@@ -73,8 +74,9 @@ class RegistryService:
                         causation_id=command_id, actor=actor or "staff")
 
     def _project(self) -> None:
-        # The list is caught up right after each command, so a client that just registered a
-        # veteran finds them in the list. A failure here loses nothing: the next call catches up.
+        # The list is caught up when it is read, not after each command: commands stay one
+        # commit each, and a client that just registered a veteran still finds them in the
+        # list. A failure here loses nothing: the next read catches up.
         try:
             ProjectionRunner(self.store, VeteranList()).catch_up()
         except Exception as exc:  # noqa: BLE001
@@ -84,7 +86,7 @@ class RegistryService:
     @on_the_wire
     def register_veteran(self, payload: dict, command_id: str | None = None,
                          actor: str | None = None) -> dict:
-        data = contract.RegisterVeteranRequest().load(payload)
+        data = instance(contract.RegisterVeteranRequest).load(payload)
         cmd = model.RegisterVeteran(
             declared_sex=data.pop("sex", None),
             declared_birth_date=data.pop("birth_date", None),
@@ -92,20 +94,18 @@ class RegistryService:
         )
         accepted = handlers.register_veteran(self.store, cmd, self._meta(actor, command_id),
                                              command_id)
-        self._project()
-        return contract.CommandAccepted().dump(accepted)
+        return instance(contract.CommandAccepted).dump(accepted)
 
     def _change(self, command: str, veteran_id: str, payload: dict, command_id, expected_version,
                 actor) -> dict:
         schema, command_type, decision = FILE_COMMANDS[command]
-        cmd = command_type(veteran_id=veteran_id, **schema().load(payload))
+        cmd = command_type(veteran_id=veteran_id, **instance(schema).load(payload))
         today = handlers.shanghai_today()
         accepted = handlers.change_file(
             self.store, veteran_id, cmd, lambda f: decision(f, cmd, today),
             self._meta(actor, command_id), command_id, expected_version,
         )
-        self._project()
-        return contract.CommandAccepted().dump(accepted)
+        return instance(contract.CommandAccepted).dump(accepted)
 
     @rpc
     @on_the_wire
@@ -157,10 +157,10 @@ class RegistryService:
     @rpc
     @on_the_wire
     def list_veterans(self, query: dict) -> dict:
-        params = contract.ListVeteransQuery().load(query)
+        params = instance(contract.ListVeteransQuery).load(query)
         self._project()
         with self.store.db.transaction() as cur:
-            return contract.VeteranListReply().dump(list_veterans(cur, **params))
+            return instance(contract.VeteranListReply).dump(list_veterans(cur, **params))
 
     @rpc
     @on_the_wire

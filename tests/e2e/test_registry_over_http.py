@@ -73,6 +73,12 @@ def test_a_veteran_registered_is_read_back_listed_masked_and_published(system, p
     assert event.get_attributes()["type"] == "VeteranRegistered"
     assert event.get_attributes()["subject"] == veteran_id
     assert payload["id_number"] not in body.decode() and payload["phone"] not in body.decode()
+    # One correlation id from the HTTP request, through the RPC, into the stored event.
+    correlation_id = event.get_attributes()["correlationid"]
+    assert correlation_id.startswith("gateway.register_veteran.")
+    wait_until(lambda: all(correlation_id in (system["logs"] / f"{name}.log").read_text()
+                           for name in ("gateway", "registry")),
+               what="the correlation id in the gateway's and the registry's log lines")
 
 
 def test_a_retried_post_with_the_same_key_creates_one_file(system):

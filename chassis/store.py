@@ -77,7 +77,10 @@ class PostgresEventStore:
         must be unique across streams.
         """
         claims = list(claims)
-        with self.db.transaction() as cur:
+        # One statement, so it can run as its own transaction (one round trip); the test hook
+        # needs a transaction it can hold open before the commit.
+        scope = self.db.statement() if _before_commit is None else self.db.transaction()
+        with scope as cur:
             cur.execute(
                 "SELECT * FROM vetlife_append(%s, %s, %s, %s, %s::text[], %s::text[], "
                 "%s::uuid[], %s::text[], %s::int[], %s::jsonb[], %s::timestamptz[], "

@@ -167,3 +167,16 @@ def test_an_old_event_version_is_upcast_when_read(registry_db):
     with registry_db.transaction() as cur:
         cur.execute("SELECT schema_version, data FROM stored_events")
         assert cur.fetchone() == (1, {"honour": "三等功"})  # the stored event is never edited
+
+
+def test_a_refused_claim_leaves_no_other_claim_behind(registry_store, registry_db):
+    registry_store.append("file-1", [registered()], 0, Metadata(),
+                          claims=[("resident_id_number", "330703196805170011")])
+
+    with pytest.raises(ClaimTaken):
+        registry_store.append("file-2", [registered()], 0, Metadata(), claims=[
+            ("grid_worker_badge", "A-001"), ("resident_id_number", "330703196805170011")])
+
+    with registry_db.transaction() as cur:
+        cur.execute("SELECT kind, stream_id FROM unique_claims ORDER BY kind")
+        assert cur.fetchall() == [("resident_id_number", "file-1")]

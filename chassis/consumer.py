@@ -8,6 +8,7 @@ import eventlet
 import eventlet.event
 import kombu.serialization
 import pika
+import psycopg2
 import structlog
 from nameko.containers import ContainerBeingKilled
 from nameko.events import SERVICE_POOL, EventHandler
@@ -17,9 +18,12 @@ from tenacity import Retrying, stop_after_attempt, wait_exponential
 from chassis import deadletters
 from chassis.checkpoints import read_checkpoint, save_checkpoint
 from chassis.envelope import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
+from chassis.errors import StoreUnavailable
 from chassis.nameko_deps import Inbox
 
 log = structlog.get_logger("vetlife.subscriber")
+# Failures of the subscriber's own infrastructure, not of the event: retried, never poison.
+TRANSIENT = (StoreUnavailable, psycopg2.OperationalError, psycopg2.InterfaceError)
 
 # Register the CloudEvents content type with kombu, so nameko decodes our events. A department's
 # own nameko service does the same with the SERIALIZERS/ACCEPT config shown in the README.
@@ -41,10 +45,11 @@ class Subscription(EventHandler):
     """
 
     def __init__(self, source_service, event_type, attempts=5, backoff=0.1,
-                 catch_up_every=30.0, **kwargs):
+                 catch_up_every=30.0, requeue_pause=2.0, **kwargs):
         super().__init__(source_service, event_type, handler_type=SERVICE_POOL,
                          reliable_delivery=True, requeue_on_error=False, **kwargs)
         self.attempts = attempts
+        self.requeue_pause = requeue_pause
         self.backoff = backoff
         self.catch_up_every = catch_up_every
 
@@ -93,9 +98,23 @@ class Subscription(EventHandler):
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
             return
-        except Exception as exc:  # noqa: BLE001 - any handler failure ends in the dead letters
-            self._dead_letter(message.body, message.properties.get("content_type"),
-                              f"{type(exc).__name__}: {exc}", self.attempts)
+        except TRANSIENT as exc:
+            # Our own database is away: the event is fine, so it goes back to the queue (after a
+            # pause, not to spin) instead of among the poison.
+            log.warning("subscriber.requeued", consumer=self.consumer_name,
+                        error=type(exc).__name__)
+            eventlet.sleep(self.requeue_pause)
+            self.queue_consumer.requeue_message(message)
+            return
+        except Exception as exc:  # noqa: BLE001 - any other handler failure is poison
+            try:
+                self._dead_letter(message.body, message.properties.get("content_type"),
+                                  f"{type(exc).__name__}: {exc}", self.attempts)
+            except Exception as broker_exc:  # noqa: BLE001 - never ack what was not parked
+                log.warning("subscriber.dead_letter_failed", consumer=self.consumer_name,
+                            error=type(broker_exc).__name__)
+                self.queue_consumer.requeue_message(message)
+                return
         self.queue_consumer.ack_message(message)
 
     def handle_with_retries(self, event: RecordedEvent, context_data: dict) -> None:
@@ -173,6 +192,8 @@ class Subscription(EventHandler):
                     event = RecordedEvent.from_cloudevent(raw)
                     try:
                         self.handle_with_retries(event, {"correlation_id": event.correlation_id})
+                    except TRANSIENT:
+                        raise  # stop here, checkpoint unmoved: the next round tries again
                     except Exception as exc:  # noqa: BLE001
                         self._dead_letter(json.dumps(raw).encode(), CLOUDEVENTS_CONTENT_TYPE,
                                           f"{type(exc).__name__}: {exc}", self.attempts)

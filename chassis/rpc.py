@@ -8,10 +8,18 @@ where a loss would be silent, are still published with confirms by the relay.
 """
 from __future__ import annotations
 
+import amqp.exceptions
+import kombu.exceptions
+import structlog
 from nameko.amqp.publish import Publisher
 from nameko.rpc import Responder, Rpc, RpcConsumer, RpcProxy, get_rpc_exchange
 
 from chassis.wire import ServiceError
+
+log = structlog.get_logger("vetlife.rpc")
+# What publishing a reply raises when RabbitMQ is down or restarting.
+BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
+                 ConnectionError)
 
 
 class _UnconfirmedPublisher(Publisher):
@@ -32,7 +40,14 @@ class _ReplyingConsumer(RpcConsumer):
             ssl=self.container.config.get("AMQP_SSL"),
             login_method=self.container.config.get("LOGIN_METHOD"),
         )
-        result, exc_info = responder.send_response(result, exc_info)
+        try:
+            result, exc_info = responder.send_response(result, exc_info)
+        except BROKER_ERRORS as exc:
+            # nameko would kill the whole service here. The caller cannot get this reply
+            # anyway: it times out (503) and retries with the same key, which replays the stored
+            # result. Unacked, the request goes back to the queue with the dead channel.
+            log.warning("rpc.reply_lost", error=type(exc).__name__)
+            return result, exc_info
         self.queue_consumer.ack_message(message)
         return result, exc_info
 

@@ -10,6 +10,7 @@ from chassis import deadletters
 from chassis.consumer import NAMEKO_SERIALIZER_CONFIG, subscribe
 from chassis.db import Database
 from chassis.envelope import Metadata
+from chassis.errors import StoreUnavailable
 from chassis.migrate import CHASSIS_MIGRATIONS, service_migrations
 from chassis.nameko_deps import Inbox
 from chassis.relay import Relay
@@ -201,3 +202,46 @@ def _queue_empty(amqp_uri, queue):
         return declared.method.message_count == 0
     finally:
         connection.close()
+
+
+class AuditDepartment:
+    """A test subscriber whose database goes away on the first attempts at one event."""
+
+    name = "audit_department"
+    inbox = Inbox()
+    outage_attempts = 0
+
+    @subscribe("registry", "VeteranRegistered", attempts=2, backoff=0.01, catch_up_every=0,
+               requeue_pause=0.1)
+    def on_veteran_registered(self, event):
+        if AuditDepartment.outage_attempts > 0:
+            AuditDepartment.outage_attempts -= 1
+            raise StoreUnavailable("the service's database connection failed")
+        with self.inbox.once(event) as cur:
+            if cur is None:
+                return
+            cur.execute("INSERT INTO hr_veterans (veteran_id, name, service_station, "
+                        "discharge_category, registry_position) VALUES (%s, %s, %s, %s, %s)",
+                        (event.data["veteran_id"], event.data["name"],
+                         event.data["service_station"], event.data["discharge_category"],
+                         event.position))
+
+
+AUDIT_QUEUE = "evt-registry-VeteranRegistered--audit_department.on_veteran_registered"
+
+
+def test_an_event_that_meets_a_database_outage_waits_instead_of_being_dead_lettered(
+        registry_store, department_db, department_database_url, amqp_uri, start_container,
+        amqp_channel):
+    amqp_channel.queue_delete(AUDIT_QUEUE)
+    amqp_channel.queue_delete(deadletters.dead_letter_queue(AUDIT_QUEUE))
+    AuditDepartment.outage_attempts = 5  # more than its 2 attempts: requeued at least twice
+    start_container(AuditDepartment, department_database_url)
+    veteran_ids = register(registry_store, 1)
+    relay = Relay("registry", registry_store, amqp_uri, contract.public_form)
+    relay.relay_pending()
+    relay.close()
+
+    wait_until(lambda: filed(department_db) == veteran_ids, what="the event filed after the outage")
+    assert AuditDepartment.outage_attempts == 0
+    assert deadletters.list_dead_letters(AUDIT_QUEUE, amqp_uri) == []

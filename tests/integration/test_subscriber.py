@@ -48,6 +48,7 @@ class TribunalDepartment:
 
 TRIBUNAL_QUEUE = ("evt-registry-VeteranRegistered--tribunal_department."
                   "on_veteran_registered")
+AUDIT_QUEUE = "evt-registry-VeteranRegistered--audit_department.on_veteran_registered"
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +67,7 @@ def department_db(department_database_url):
 
 @pytest.fixture
 def clean_queues(amqp_channel):
-    for queue in (HR_QUEUE, TRIBUNAL_QUEUE):
+    for queue in (HR_QUEUE, TRIBUNAL_QUEUE, AUDIT_QUEUE):
         amqp_channel.queue_delete(queue)
         amqp_channel.queue_delete(deadletters.dead_letter_queue(queue))
     amqp_channel.queue_delete("rpc-registry")
@@ -227,14 +228,9 @@ class AuditDepartment:
                          event.position))
 
 
-AUDIT_QUEUE = "evt-registry-VeteranRegistered--audit_department.on_veteran_registered"
-
-
 def test_an_event_that_meets_a_database_outage_waits_instead_of_being_dead_lettered(
         registry_store, department_db, department_database_url, amqp_uri, start_container,
         amqp_channel):
-    amqp_channel.queue_delete(AUDIT_QUEUE)
-    amqp_channel.queue_delete(deadletters.dead_letter_queue(AUDIT_QUEUE))
     AuditDepartment.outage_attempts = 5  # more than its 2 attempts: requeued at least twice
     start_container(AuditDepartment, department_database_url)
     veteran_ids = register(registry_store, 1)

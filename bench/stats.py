@@ -1,7 +1,6 @@
 """Repetition and summary: every figure is the median of several runs, with min and max."""
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,11 +12,6 @@ class Figure:
     low: float
     high: float
     runs: list[float]
-
-
-def repeat(measure: Callable[[], float], times: int = 3) -> Figure:
-    runs = [measure() for _ in range(times)]
-    return Figure(statistics.median(runs), min(runs), max(runs), runs)
 
 
 def rate(count: int, work: Callable[[], object]) -> float:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import amqp.exceptions
+import kombu.exceptions
 import structlog
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError, UnknownService
@@ -41,6 +43,20 @@ class ServiceUnavailable(GatewayError):
                          status=503)
 
 
+class BrokerUnavailable(GatewayError):
+    """Raised when the request cannot even be sent: RabbitMQ is down or restarting."""
+
+    def __init__(self):
+        super().__init__("unavailable", "the message broker cannot be reached; try again shortly",
+                         status=503)
+
+
+# What a broker outage raises in the gateway: kombu wraps socket errors in OperationalError once
+# its connection retries are spent; py-amqp and the socket raise their own on a dropped line.
+BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
+                 ConnectionError, TimeoutError)
+
+
 def error_response(status: int, code: str, message: str, fields: dict | None = None) -> Response:
     body = {"error": code, "message": message, "fields": fields or {}}
     headers = {"Retry-After": "5"} if status == 503 else {}
@@ -58,6 +74,9 @@ def to_response(exc: Exception) -> Response:
     if isinstance(exc, ValidationError):
         return error_response(400, "invalid_input", "the request is not valid",
                               exc.messages_dict)
+    if isinstance(exc, BROKER_ERRORS):
+        log.warning("gateway.broker_unavailable", error=type(exc).__name__)
+        return to_response(BrokerUnavailable())
     if isinstance(exc, UnknownService):
         return error_response(503, "unavailable", "a service needed for this request is not "
                               "running; try again shortly")

@@ -7,17 +7,29 @@ import re
 import uuid
 
 import eventlet
-from nameko.rpc import RpcProxy
+from marshmallow import ValidationError
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from chassis.nameko_deps import CallContext, WorkerLog
+from chassis.rpc import service_proxy
+from contracts import instance
 from contracts import registry as contract
-from gateway.errors import GatewayError, ServiceUnavailable, to_response
+from gateway.errors import (
+    BROKER_ERRORS,
+    BrokerUnavailable,
+    GatewayError,
+    ServiceUnavailable,
+    to_response,
+)
 from gateway.openapi import openapi_document
 
 RPC_TIMEOUT_SECONDS = 10
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+# Matched whole (fullmatch), as the document's patterns are: `re.match` with `$` would also let a
+# final newline through. gateway/openapi.py states the same patterns.
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
+IF_MATCH = re.compile(r'"?([0-9]{1,18})"?')
+VETERAN_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 API = "/api/v1"
 
 # Each file-changing route: the RPC it calls and the contract its body must meet.
@@ -49,10 +61,20 @@ def answered(handler):
     return wrapper
 
 
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
+
+
 def json_body(request: Request) -> dict:
+    """The body as a JSON object, or a 400: JSON as RFC 8259 has it, UTF-8 and Unicode text."""
     try:
-        body = json.loads(request.get_data(as_text=True) or "null")
-    except ValueError:
+        # Strict UTF-8: get_data(as_text=True) would quietly turn bad bytes into U+FFFD.
+        text = request.get_data().decode("utf-8")
+        # json.loads also takes NaN and Infinity, which are not JSON.
+        body = json.loads(text or "null", parse_constant=_not_json)
+        # "\ud800" parses to a lone surrogate, which is not text: PostgreSQL cannot store it.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise GatewayError("invalid_json", "the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise GatewayError("invalid_json", "the request body must be a JSON object")
@@ -60,18 +82,25 @@ def json_body(request: Request) -> dict:
 
 
 def veteran_id_from(path_value: str) -> str:
+    # Only the canonical form: uuid.UUID also takes braces, "urn:uuid:" and hyphens anywhere,
+    # which would give one file many URLs.
+    if not VETERAN_ID.fullmatch(path_value):
+        raise GatewayError("not_found", "no veteran file with this veteran id", status=404)
+    return str(uuid.UUID(path_value))
+
+
+def query_from(request: Request) -> dict:
     try:
-        return str(uuid.UUID(path_value))
-    except ValueError:
-        raise GatewayError("not_found", "no veteran file with this veteran id",
-                           status=404) from None
+        return request.args.to_dict()
+    except UnicodeDecodeError:  # werkzeug decodes the query string strictly, on first access
+        raise GatewayError("invalid_input", "the query string is not valid UTF-8") from None
 
 
 def command_id_from(request: Request) -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
-    if not IDEMPOTENCY_KEY.match(key):
+    if not IDEMPOTENCY_KEY.fullmatch(key):
         raise GatewayError("invalid_input", "Idempotency-Key must be 8-128 characters of "
                            "letters, digits, '_', '-', '.' or ':'",
                            {"Idempotency-Key": ["invalid format"]})
@@ -82,11 +111,23 @@ def expected_version_from(request: Request) -> int | None:
     value = request.headers.get("If-Match")
     if value is None:
         return None
-    value = value.strip().strip('"')
-    if not value.isdigit():
+    # ASCII digits only: str.isdigit() also takes '²', which int() then refuses.
+    version = IF_MATCH.fullmatch(value.strip())
+    if version is None:
         raise GatewayError("invalid_input", "If-Match must be a file version number",
                            {"If-Match": ["not a version number"]})
-    return int(value)
+    return int(version.group(1))
+
+
+def actor_from(request: Request) -> str:
+    actor = request.headers.get("X-Actor", "portal")
+    # Recorded with every event: PostgreSQL cannot store NUL, and controls have no place in it.
+    try:
+        contract.TEXT(actor)
+    except ValidationError:
+        raise GatewayError("invalid_input", "X-Actor must not contain control characters",
+                           {"X-Actor": ["must not contain control characters"]}) from None
+    return actor[:64]
 
 
 class GatewayService:
@@ -94,7 +135,7 @@ class GatewayService:
 
     name = "gateway"
 
-    registry = RpcProxy("registry")
+    registry = service_proxy("registry")
     context = CallContext()
     log = WorkerLog()
 
@@ -102,15 +143,18 @@ class GatewayService:
         """Call a service and wait at most RPC_TIMEOUT_SECONDS: a slow or absent service is a
         503 the client can retry (commands are idempotent), never a hung connection."""
         proxy = getattr(self, service)
-        reply = getattr(proxy, method).call_async(*args, **kwargs)
         try:
+            # Sending is inside the timeout too: with RabbitMQ down, kombu retries the connection
+            # for about 20 s before it gives up, longer than a client waits.
             with eventlet.Timeout(RPC_TIMEOUT_SECONDS):
-                return reply.result()
+                return getattr(proxy, method).call_async(*args, **kwargs).result()
         except eventlet.Timeout:
             raise ServiceUnavailable(service) from None
+        except BROKER_ERRORS:
+            raise BrokerUnavailable() from None
 
     def _actor(self, request: Request) -> str:
-        return request.headers.get("X-Actor", "portal")[:64]
+        return actor_from(request)
 
     @http("GET", "/health")
     def health(self, request):
@@ -125,7 +169,7 @@ class GatewayService:
     @answered
     def register_veteran(self, request):
         payload = json_body(request)
-        contract.RegisterVeteranRequest().load(payload)
+        instance(contract.RegisterVeteranRequest).load(payload)
         accepted = self._call("registry", "register_veteran", payload,
                               command_id=command_id_from(request), actor=self._actor(request))
         headers = {"Location": f"{API}/veterans/{accepted['veteran_id']}",
@@ -143,13 +187,13 @@ class GatewayService:
     @http("GET", f"{API}/veterans")
     @answered
     def list_veterans(self, request):
-        query = contract.ListVeteransQuery().load(request.args.to_dict())
+        query = instance(contract.ListVeteransQuery).load(query_from(request))
         return json_response(self._call("registry", "list_veterans",
-                                        contract.ListVeteransQuery().dump(query)))
+                                        instance(contract.ListVeteransQuery).dump(query)))
 
     def _file_command(self, request, command: str, veteran_id: str):
         payload = json_body(request)
-        FILE_COMMANDS[command]().load(payload)
+        instance(FILE_COMMANDS[command]).load(payload)
         accepted = self._call(
             "registry", command, veteran_id_from(veteran_id), payload,
             command_id=command_id_from(request), expected_version=expected_version_from(request),

@@ -1,6 +1,7 @@
 """A newcomer's story over HTTP: register a veteran, read the file back, see the event go out."""
 import json
 import random
+import re
 import uuid
 
 import pika
@@ -192,5 +193,8 @@ def test_no_process_logged_an_id_number_or_phone(system):
     logs = "".join(p.read_text() for p in system["logs"].glob("*.log"))
     assert USED_ID_NUMBERS, "the tests above sent no ID numbers"
     assert '"event": "handled"' in logs  # the logs really are there
-    leaked = [n for n in USED_ID_NUMBERS + USED_PHONES if n and n in logs]
+    # Whole values only: a short one sent as bad input ("12345") also turns up inside the hex of
+    # a random correlation id, and the fuzzer's thousands of requests make that likely.
+    leaked = [n for n in USED_ID_NUMBERS + USED_PHONES
+              if n and re.search(rf"(?<![0-9A-Za-z]){re.escape(n)}(?![0-9A-Za-z])", logs)]
     assert leaked == []

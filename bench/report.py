@@ -18,6 +18,12 @@ def print_table(result: dict) -> None:
               f"p95 {lat['p95_ms']} ms, p99 {lat['p99_ms']} ms | | "
               f"p99 {lat['p99_ms_min']}-{lat['p99_ms_max']} ms | p50 <= 25, p99 <= 150 | "
               f"{'yes' if lat['met'] else 'NO'} |")
+    below = lat.get("below_saturation") or {}
+    if below:
+        print(f"| commit -> subscriber commit at {below['rate_per_s']}/s | p50 {below['p50_ms']} ms, "
+              f"p95 {below['p95_ms']} ms, p99 {below['p99_ms']} ms | | "
+              f"p99 {below['p99_ms_min']}-{below['p99_ms_max']} ms | (for reference) | "
+              f"{'yes' if below['met'] else 'NO'} |")
     growth = result.get("growth") or {}
     if growth:
         print(f"| file load p99, 1M vs 10k events | {growth['p99_ms_1m']} ms "

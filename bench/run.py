@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg2
 import requests
+import structlog
 
 from bench import paths
 from bench.data import registration_requests
@@ -128,7 +129,7 @@ def wait_http(url: str, method: str = "get", body: str | None = None, seconds: i
 def main() -> int:
     started = time.monotonic()
     # The relay logs each batch it publishes; here that is noise between the figures.
-    logging.getLogger("vetlife").setLevel(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     RESULTS.mkdir(parents=True, exist_ok=True)
     say("preparing databases and data")
     store_url = fresh("vetlife_bench_store", "registry")
@@ -183,7 +184,8 @@ def main() -> int:
                          "no-op nameko RPC behind an HTTP entrypoint, 8 clients",
                          lambda: paths.http_load(f"{gateway}/api/v1/veterans", feed_list(feed)),
                          lambda: paths.http_load(noop, bodies[:4000]), 0.7, "requests/s"))
-        latency = measure_latency(gateway, registry_url, hr_url, feed)
+        latency = measure_latency(gateway, registry_url, hr_url, feed, 100)
+        latency["below_saturation"] = measure_latency(gateway, registry_url, hr_url, feed, 50)
     finally:
         for process in processes.values():
             process.terminate()
@@ -216,15 +218,19 @@ def feed_list(feed, size: int = 4000) -> list[str]:
     return [next(feed) for _ in range(size)]
 
 
-def measure_latency(gateway: str, registry_url: str, hr_url: str, feed) -> dict:
-    """Commit of a registration -> commit of the reference subscriber's row, at 100 commands/s."""
+def measure_latency(gateway: str, registry_url: str, hr_url: str, feed, per_second: int) -> dict:
+    """Commit of a registration -> commit of the reference subscriber's row, at a steady rate.
+
+    The issue's rate is 100/s; 50/s is measured as well, below what this machine sustains with
+    the load generator, relay and subscriber sharing its two cores."""
     runs = []
     samples_all = []
     for rep in range(REPS):
         with psycopg2.connect(registry_url) as conn, conn.cursor() as cur:
             cur.execute("SELECT position FROM store_head")
             since = cur.fetchone()[0]
-        sent = paths.paced_commands(f"{gateway}/api/v1/veterans", feed_list(feed, 800), 100, 8)
+        sent = paths.paced_commands(f"{gateway}/api/v1/veterans",
+                                    feed_list(feed, per_second * 8), per_second, 8)
         deadline = time.monotonic() + 60
         samples = []
         while time.monotonic() < deadline:
@@ -236,7 +242,7 @@ def measure_latency(gateway: str, registry_url: str, hr_url: str, feed) -> dict:
             raise RuntimeError(f"only {len(samples)} of {sent} registrations reached the subscriber")
         runs.append({q: percentile(samples, q) for q in (50, 95, 99)})
         samples_all.extend(samples)
-        say(f"latency #{rep + 1}: p50 {runs[-1][50]:.1f} ms, p95 {runs[-1][95]:.1f} ms, "
+        say(f"latency at {per_second}/s #{rep + 1}: p50 {runs[-1][50]:.1f} ms, p95 {runs[-1][95]:.1f} ms, "
             f"p99 {runs[-1][99]:.1f} ms over {len(samples)} commands")
     summary = {}
     for q in (50, 95, 99):
@@ -244,7 +250,8 @@ def measure_latency(gateway: str, registry_url: str, hr_url: str, feed) -> dict:
         summary[f"p{q}_ms"] = round(statistics.median(values), 1)
         summary[f"p{q}_ms_min"] = round(min(values), 1)
         summary[f"p{q}_ms_max"] = round(max(values), 1)
-    summary.update({"rate_per_s": 100, "commands_per_run": 800, "target_p50_ms": 25,
+    summary.update({"rate_per_s": per_second, "commands_per_run": per_second * 8,
+                    "target_p50_ms": 25,
                     "target_p99_ms": 150})
     summary["met"] = summary["p50_ms"] <= 25 and summary["p99_ms"] <= 150
     return summary

@@ -55,9 +55,10 @@ def load_file(store: PostgresEventStore, veteran_id: str) -> model.VeteranFile:
 
 def register_veteran(store: PostgresEventStore, cmd: model.RegisterVeteran, meta: Metadata,
                      command_id: str | None = None, today: date | None = None) -> Accepted:
+    # No separate replay check: the append itself answers a retried command id with the first
+    # result (before it looks at claims), and the decision below is pure, so re-running it is
+    # harmless. That keeps a registration to one database call.
     request = request_digest(asdict(cmd))
-    if (replayed := _replay(store, command_id, request)) is not None:
-        return replayed
     veteran_id = new_id()
     events = model.register(cmd, veteran_id, today or shanghai_today())
     try:

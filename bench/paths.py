@@ -119,6 +119,16 @@ def bind_sink(amqp_uri: str, queue: str = "bench-sink") -> None:
     connection.close()
 
 
+def forget_subscribers(amqp_uri: str, queues: list[str]) -> None:
+    """Delete queues an earlier run left behind: the relay benchmark publishes 120 thousand
+    events to registry.events, and a durable subscriber queue would take them all."""
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+    channel = connection.channel()
+    for queue in queues:
+        channel.queue_delete(queue)
+    connection.close()
+
+
 def ours_relay(store: PostgresEventStore, amqp_uri: str, count: int) -> float:
     relay = Relay("registry", store, amqp_uri, contract.public_form, checkpoint="bench-relay")
     with store.db.transaction() as cur:

@@ -154,6 +154,8 @@ def main() -> int:
                      lambda: paths.ours_append_single(store, single),
                      lambda: paths.eventsourcing_save(app, single), 2.0))
 
+    hr_queue = "evt-registry-VeteranRegistered--hr_department.on_veteran_registered"
+    paths.forget_subscribers(AMQP, [hr_queue, f"{hr_queue}.dead-letters"])
     relay_store = store_for(relay_url)
     paths.ours_append_batch(relay_store, data + paths.sample_data(10_000)[:10_000])
     count = relay_store.head()
@@ -171,6 +173,8 @@ def main() -> int:
            "HR_DATABASE_URL": hr_url, "GATEWAY_PORT": str(GATEWAY_PORT),
            "GATEWAY_ADDRESS": "127.0.0.1", "NOOP_PORT": str(NOOP_PORT), "LOG_LEVEL": "WARNING",
            "PYTHONPATH": str(ROOT)}
+    # The subscriber's queue must not hold the relay benchmark's events from other databases.
+    paths.forget_subscribers(AMQP, [hr_queue, f"{hr_queue}.dead-letters", "bench-sink"])
     processes = start_processes(env)
     latency = {}
     try:

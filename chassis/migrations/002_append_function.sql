@@ -38,17 +38,20 @@ BEGIN
         RETURN QUERY SELECT 'conflict', p_stream_id, v_actual, NULL::BIGINT, NULL::TEXT;
         RETURN;
     END IF;
+    -- Every claim is checked before any is written: the call may be its own transaction
+    -- (autocommit), so a refusal must leave nothing behind. The head lock keeps this race-free.
     FOR i IN 1 .. coalesce(array_length(p_claim_kinds, 1), 0) LOOP
-        INSERT INTO unique_claims (kind, digest, stream_id)
-            VALUES (p_claim_kinds[i], p_claim_digests[i], p_stream_id) ON CONFLICT DO NOTHING;
-        IF NOT FOUND THEN
-            SELECT c.stream_id INTO v_owner FROM unique_claims c
-                WHERE c.kind = p_claim_kinds[i] AND c.digest = p_claim_digests[i];
+        SELECT c.stream_id INTO v_owner FROM unique_claims c
+            WHERE c.kind = p_claim_kinds[i] AND c.digest = p_claim_digests[i];
+        IF FOUND THEN
             RETURN QUERY SELECT 'claim_taken', v_owner, NULL::INTEGER, NULL::BIGINT,
                                 p_claim_kinds[i];
             RETURN;
         END IF;
     END LOOP;
+    INSERT INTO unique_claims (kind, digest, stream_id)
+        SELECT p_claim_kinds[i], p_claim_digests[i], p_stream_id
+        FROM generate_series(1, coalesce(array_length(p_claim_kinds, 1), 0)) AS i;
     IF v_count > 0 THEN
         INSERT INTO stored_events (position, event_id, stream_id, stream_version, event_type,
                                    schema_version, data, occurred_at, recorded_at,

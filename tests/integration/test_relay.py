@@ -95,7 +95,8 @@ def test_a_sleeping_relay_wakes_on_a_commit(registry_store, amqp_uri, amqp_chann
 def test_a_relay_killed_mid_publish_loses_nothing_on_restart(
         registry_store, registry_database_url, amqp_uri, amqp_channel):
     queue = bind_probe(amqp_channel)
-    total = 3000
+    # Enough that the relay (about 10,000 events/s here) is surely still publishing when killed.
+    total = 20_000
     for batch in range(total // 100):
         registry_store.append(f"batch-{batch}", [a_registration(batch) for _ in range(100)], 0, Metadata())
     env = {**os.environ, "REGISTRY_DATABASE_URL": registry_database_url, "AMQP_URI": amqp_uri}

@@ -16,7 +16,7 @@ import psycopg2.extras
 import requests
 
 from bench.data import id_numbers, registered_event_data
-from bench.stats import percentile, rate
+from bench.stats import rate
 from chassis.envelope import Metadata, NewEvent
 from chassis.projection import ProjectionRunner
 from chassis.relay import Relay
@@ -369,5 +369,3 @@ def load_times_ms(store: PostgresEventStore, samples: int = 400) -> list[float]:
         times.append((time.perf_counter() - started) * 1000)
     return times
 
-
-__all__ = ["percentile"]

@@ -22,6 +22,7 @@ from bench.report import print_table, write_chart
 from bench.stats import Figure, percentile
 from chassis.db import Database
 from chassis.migrate import CHASSIS_MIGRATIONS, migrate, service_migrations
+from chassis.processes import COMMANDS, stop
 from chassis.store import PostgresEventStore
 from contracts import registry as contract
 
@@ -96,15 +97,11 @@ def start_processes(env: dict) -> dict[str, subprocess.Popen]:
     logs = RESULTS / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     commands = {
-        "registry": [BIN / "nameko", "run", "--config", "services/registry/config.yaml",
-                     "services.registry.service:RegistryService"],
-        "registry-relay": [BIN / "vetlife-relay", "registry"],
-        "gateway": [BIN / "nameko", "run", "--config", "gateway/config.yaml",
-                    "gateway.service:GatewayService"],
-        "hr_department": [BIN / "nameko", "run", "--config", "examples/hr_department/config.yaml",
-                          "examples.hr_department.service:HrDepartment"],
-        "noop_rpc": [BIN / "nameko", "run", "--config", "bench/noop.yaml", "bench.noop:NoopRpc"],
-        "noop_http": [BIN / "nameko", "run", "--config", "bench/noop.yaml",
+        **{name: COMMANDS[name] for name in ("registry", "registry-relay", "gateway",
+                                               "hr_department")},
+        "noop_rpc": [str(BIN / "nameko"), "run", "--config", "bench/noop.yaml",
+                     "bench.noop:NoopRpc"],
+        "noop_http": [str(BIN / "nameko"), "run", "--config", "bench/noop.yaml",
                       "bench.noop:NoopHttp"],
     }
     return {name: subprocess.Popen([str(c) for c in command], cwd=ROOT, env=env,
@@ -191,13 +188,7 @@ def main() -> int:
         latency = measure_latency(gateway, registry_url, hr_url, feed, 100)
         latency["below_saturation"] = measure_latency(gateway, registry_url, hr_url, feed, 50)
     finally:
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes.values())
 
     growth = measure_growth()
     result = {

@@ -17,9 +17,11 @@ from nameko.rpc import Responder, Rpc, RpcConsumer, RpcProxy, get_rpc_exchange
 from chassis.wire import ServiceError
 
 log = structlog.get_logger("vetlife.rpc")
-# What publishing a reply raises when RabbitMQ is down or restarting.
+# What publishing raises when RabbitMQ is down or restarting: kombu wraps socket errors in
+# OperationalError once its connection retries are spent; py-amqp and the socket raise their own
+# on a dropped line.
 BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
-                 ConnectionError)
+                 ConnectionError, TimeoutError)
 
 
 class _UnconfirmedPublisher(Publisher):

@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from chassis.envelope import NewEvent, RecordedEvent
+from contracts import instance
 from contracts.versioning import Upcasters
 
 SOURCE = "/vetlife/registry"
@@ -91,8 +92,6 @@ EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "SurvivorTieMarked": SurvivorTieMarkedV1,
 }
 upcast = Upcasters({event_type: 1 for event_type in EVENT_SCHEMAS})
-# Schemas are built once: building one costs more than using it (fields are deep-copied).
-_SCHEMA_INSTANCES = {event_type: schema() for event_type, schema in EVENT_SCHEMAS.items()}
 
 
 # -- what departments see: personal data stays in the registry (ARCHITECTURE.md invariant 7) ----
@@ -147,7 +146,7 @@ def public_form(event: RecordedEvent) -> dict[str, Any]:
 
 def to_new_event(domain_event) -> NewEvent:
     """Serialise a domain event (a frozen dataclass) with its schema."""
-    schema = _SCHEMA_INSTANCES[domain_event.event_type]
+    schema = instance(EVENT_SCHEMAS[domain_event.event_type])
     return NewEvent(
         event_type=domain_event.event_type,
         schema_version=domain_event.schema_version,
@@ -161,7 +160,7 @@ def _plain(values: dict) -> dict:
 
 def load_data(event: RecordedEvent) -> dict[str, Any]:
     """A stored payload as Python values (dates as dates), ready to build the domain event."""
-    return _SCHEMA_INSTANCES[event.event_type].load(event.data, unknown=EXCLUDE)
+    return instance(EVENT_SCHEMAS[event.event_type]).load(event.data, unknown=EXCLUDE)
 
 
 # -- requests and replies (HTTP and RPC) ---------------------------------------------------------

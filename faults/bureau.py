@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -13,21 +12,14 @@ from pathlib import Path
 import requests
 
 from chassis.migrate import CHASSIS_MIGRATIONS, migrate, service_migrations
+from chassis.processes import COMMANDS as PROCESSES
 from faults.infrastructure import BASE, PrivatePostgres, PrivateRabbit
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 HR_QUEUE = "evt-registry-VeteranRegistered--hr_department.on_veteran_registered"
 
-COMMANDS = {
-    "registry": [str(BIN / "nameko"), "run", "--config", "services/registry/config.yaml",
-                 "services.registry.service:RegistryService"],
-    "relay": [sys.executable, "-m", "chassis.relay", "registry"],
-    "gateway": [str(BIN / "nameko"), "run", "--config", "gateway/config.yaml",
-                "gateway.service:GatewayService"],
-    "hr_department": [str(BIN / "nameko"), "run", "--config", "examples/hr_department/config.yaml",
-                      "examples.hr_department.service:HrDepartment"],
-}
+COMMANDS = {"registry": PROCESSES["registry"], "relay": PROCESSES["registry-relay"],
+            "gateway": PROCESSES["gateway"], "hr_department": PROCESSES["hr_department"]}
 
 
 @dataclass(frozen=True)

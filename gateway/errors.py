@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import json
 
-import amqp.exceptions
-import kombu.exceptions
 import structlog
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError, UnknownService
 from werkzeug.wrappers import Response
 
+from chassis.rpc import BROKER_ERRORS
 from chassis.wire import ServiceError
 
 log = structlog.get_logger("vetlife.gateway")
@@ -51,10 +50,6 @@ class BrokerUnavailable(GatewayError):
                          status=503)
 
 
-# What a broker outage raises in the gateway: kombu wraps socket errors in OperationalError once
-# its connection retries are spent; py-amqp and the socket raise their own on a dropped line.
-BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
-                 ConnectionError, TimeoutError)
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None) -> Response:

@@ -12,11 +12,10 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from chassis.nameko_deps import CallContext, WorkerLog
-from chassis.rpc import service_proxy
+from chassis.rpc import BROKER_ERRORS, service_proxy
 from contracts import instance
 from contracts import registry as contract
 from gateway.errors import (
-    BROKER_ERRORS,
     BrokerUnavailable,
     GatewayError,
     ServiceUnavailable,

@@ -1,7 +1,6 @@
 """The whole system as real processes (registry, its relay, the gateway) on a test port and vhost."""
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -9,11 +8,11 @@ import pytest
 import requests
 
 from chassis.migrate import CHASSIS_MIGRATIONS, service_migrations
+from chassis.processes import COMMANDS, stop
 from tests.conftest import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 PORT = int(os.environ.get("VETLIFE_E2E_PORT", "8765"))
-BIN = Path(sys.executable).parent
 
 
 # Package scope: the processes stop when the e2e tests end, before other tests share the vhost.
@@ -25,31 +24,18 @@ def system(amqp_uri, tmp_path_factory):
                             [CHASSIS_MIGRATIONS, service_migrations("registry")])
     env = {**os.environ, "AMQP_URI": amqp_uri, "REGISTRY_DATABASE_URL": db_url,
            "GATEWAY_PORT": str(PORT), "GATEWAY_ADDRESS": "127.0.0.1", "PYTHONPATH": str(ROOT)}
-    commands = {
-        "registry": [BIN / "nameko", "run", "--config", "services/registry/config.yaml",
-                     "services.registry.service:RegistryService"],
-        "registry-relay": [sys.executable, "-m", "chassis.relay", "registry"],
-        "gateway": [BIN / "nameko", "run", "--config", "gateway/config.yaml",
-                    "gateway.service:GatewayService"],
-    }
     processes = {
-        name: subprocess.Popen([str(c) for c in command], cwd=ROOT, env=env,
+        name: subprocess.Popen(COMMANDS[name], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL,
                                stderr=open(logs / f"{name}.log", "wb"))
-        for name, command in commands.items()
+        for name in ("registry", "registry-relay", "gateway")
     }
     base = f"http://127.0.0.1:{PORT}"
     try:
         _wait_ready(base, processes, logs)
         yield {"base": base, "logs": logs, "processes": processes, "db_url": db_url}
     finally:
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes.values())
 
 
 def _wait_ready(base, processes, logs):

@@ -1,8 +1,10 @@
 """The event store against the real PostgreSQL: versions, idempotency, claims, gap-free order, upcasting."""
 import threading
+import time
 import uuid
 
 import eventlet
+import psycopg2
 import pytest
 
 from chassis.envelope import Metadata, NewEvent
@@ -180,3 +182,21 @@ def test_a_refused_claim_leaves_no_other_claim_behind(registry_store, registry_d
     with registry_db.transaction() as cur:
         cur.execute("SELECT kind, stream_id FROM unique_claims ORDER BY kind")
         assert cur.fetchall() == [("resident_id_number", "file-1")]
+
+
+def test_a_connection_postgresql_dropped_is_not_handed_out_again(registry_db):
+    """After a restart every pooled connection is dead; the next request must still work."""
+    with registry_db.transaction() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        (pooled_pid,) = cur.fetchone()
+    admin = psycopg2.connect(registry_db.url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(%s)", (pooled_pid,))
+    admin.close()
+    time.sleep(0.2)  # PostgreSQL's goodbye reaches the idle socket
+
+    with registry_db.transaction() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        (new_pid,) = cur.fetchone()
+    assert new_pid != pooled_pid

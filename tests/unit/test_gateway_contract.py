@@ -43,3 +43,15 @@ def test_an_unexpected_error_is_a_500_without_a_traceback():
     assert response.status_code == 500
     assert "secret" not in response.get_data(as_text=True)
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_broker_outage_is_a_503_with_a_clear_message_not_a_500():
+    import kombu.exceptions
+
+    for outage in (kombu.exceptions.OperationalError("connection refused"),
+                   ConnectionResetError("reset by peer"), TimeoutError("timed out")):
+        response = to_response(outage)
+        assert response.status_code == 503, outage
+        assert response.json["error"] == "unavailable"
+        assert "broker" in response.json["message"]
+        assert response.headers["Retry-After"]

@@ -56,4 +56,5 @@ case "${1:-}" in
   --test-vhost) ensure_vhost vetlife_test ;;
   --bench-vhost) ensure_vhost vetlife_bench ;;
 esac
+"$(dirname "${BASH_SOURCE[0]}")/bus-users.sh" "$@"   # the services' and departments' users (docs/bus.md)
 log "PostgreSQL and RabbitMQ are up"

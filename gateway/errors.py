@@ -6,6 +6,7 @@ import json
 import structlog
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError, UnknownService
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from chassis.rpc import BROKER_ERRORS
@@ -17,6 +18,8 @@ log = structlog.get_logger("vetlife.gateway")
 STATUS = {
     "invalid_input": 400,
     "invalid_id_number": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
     "not_found": 404,
     "already_registered": 409,
     "conflict": 409,
@@ -31,6 +34,13 @@ class GatewayError(Exception):
     def __init__(self, code: str, message: str, fields: dict | None = None, status: int = 400):
         super().__init__(message)
         self.code, self.message, self.fields, self.status = code, message, fields or {}, status
+
+
+class Forbidden(GatewayError):
+    """Raised when the caller is known but their roles do not allow the operation."""
+
+    def __init__(self, message: str = "your role does not allow this operation"):
+        super().__init__("forbidden", message, status=403)
 
 
 class ServiceUnavailable(GatewayError):
@@ -50,19 +60,28 @@ class BrokerUnavailable(GatewayError):
                          status=503)
 
 
-
-
 def error_response(status: int, code: str, message: str, fields: dict | None = None) -> Response:
     body = {"error": code, "message": message, "fields": fields or {}}
     headers = {"Retry-After": "5"} if status == 503 else {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="vetlife"'
     return Response(json.dumps(body, ensure_ascii=False), status=status,
                     mimetype="application/json", headers=headers)
 
 
 def to_response(exc: Exception) -> Response:
     """The table's lookup: every exception becomes exactly one response, never a traceback."""
+    # Imported here: gateway.tokens needs the contracts, which must not need the gateway.
+    from gateway.tokens import Unauthenticated
+
     if isinstance(exc, GatewayError):
         return error_response(exc.status, exc.code, exc.message, exc.fields)
+    if isinstance(exc, Unauthenticated):
+        return error_response(401, "unauthenticated", str(exc))
+    if isinstance(exc, RequestEntityTooLarge):
+        return error_response(413, "payload_too_large", "the request body is too large")
+    if isinstance(exc, HTTPException):
+        return error_response(exc.code or 400, "invalid_request", exc.description or "")
     if isinstance(exc, ServiceError):
         status = STATUS.get(exc.code, 500)
         return error_response(status, exc.code, exc.message, exc.fields)

@@ -1,12 +1,14 @@
 """The gateway's OpenAPI 3 document, generated from the contracts' marshmallow schemas by apispec."""
 from __future__ import annotations
 
+import copy
 import functools
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
+from contracts import audit as audit_contract
 from contracts import registry as contract
 
 
@@ -29,9 +31,10 @@ SCHEMAS = {
     "AddHonourRequest": contract.AddHonourRequest,
     "MarkSurvivorTieRequest": contract.MarkSurvivorTieRequest,
     "CommandAccepted": contract.CommandAccepted,
-    "VeteranFile": contract.VeteranFileReply,
-    "VeteranList": contract.VeteranListReply,
     "Error": ErrorReply,
+    "Me": audit_contract.Me,
+    "AuditPage": audit_contract.AuditPage,
+    "AuditVerification": audit_contract.AuditVerification,
 }
 
 # Schema-level rules marshmallow states in code (@validates_schema) and apispec cannot see.
@@ -71,10 +74,11 @@ IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
 IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
             "description": "the file version the change was decided on (its ETag); stale: 409",
             "schema": {"type": "string", "pattern": '^"?[0-9]{1,18}"?$'}}
-X_ACTOR = {"name": "X-Actor", "in": "header", "required": False,
-           "description": "who acts, recorded with the events (default: portal; the first 64 "
-                          "characters are kept)",
-           "schema": {"type": "string", "pattern": contract.TEXT.regex.pattern}}
+X_PURPOSE = {"name": "X-Purpose", "in": "header", "required": False,
+             "description": "why you read this (free text, recorded in the audit log and shown "
+                            "to the veteran); UTF-8",
+             "schema": {"type": "string", "minLength": 1, "maxLength": 200,
+                        "pattern": contract.TEXT.regex.pattern}}
 ETAG = {"ETag": {"description": 'the file\'s version after the request, as "<version>"',
                  "required": True, "schema": {"type": "string", "pattern": '^"[0-9]+"$'}}}
 LOCATION = {"Location": {"description": "the new file", "required": True,
@@ -89,66 +93,135 @@ def _json(schema: str) -> dict:
 
 
 def _errors(*statuses: int) -> dict:
-    text = {400: "bad input", 404: "no such file", 409: "conflict", 422: "key reused",
-            502: "a service failed", 503: "a service is unavailable"}
+    text = {400: "bad input", 401: "no valid bearer token", 403: "your role may not do this",
+            404: "no such file (or not yours to see)", 409: "conflict", 413: "body too large",
+            422: "key reused", 502: "a service failed", 503: "a service is unavailable"}
     retry_after = {"Retry-After": {"description": "seconds to wait before retrying",
                                    "required": True, "schema": {"type": "integer"}}}
     return {str(s): {"description": text[s], **_json("Error"),
                      **({"headers": retry_after} if s == 503 else {})} for s in statuses}
 
 
-def _file_command(summary: str, request: str, ok_status: str = "200") -> dict:
+# Every protected operation can answer these.
+_GUARDED = (401, 403, 503)
+
+
+def _file_command(operation_id: str, summary: str, request: str) -> dict:
     return {
+        "operationId": operation_id,
         "summary": summary,
-        "parameters": [VETERAN_ID, IDEMPOTENCY_KEY, IF_MATCH, X_ACTOR],
+        "parameters": [VETERAN_ID, IDEMPOTENCY_KEY, IF_MATCH],
         "requestBody": {"required": True, **_json(request)},
-        "responses": {ok_status: {"description": "done", "headers": ETAG,
-                                  **_json("CommandAccepted")},
-                      **_errors(400, 404, 409, 422, 502, 503)},
+        "responses": {"200": {"description": "done", "headers": ETAG,
+                              **_json("CommandAccepted")},
+                      **_errors(400, 404, 409, 413, 422, 502, *_GUARDED)},
     }
 
 
-# Path -> operations; tests check this matches the gateway's routes one for one.
+_PUBLIC = {"security": []}
+
+# Path -> operations; tests check this matches the gateway's routes one for one, and that every
+# operationId has a rule in contracts/access.py.
 PATHS = {
-    "/health": {"get": {"summary": "liveness", "responses": {"200": {"description": "up"}}}},
-    "/api/v1/openapi.json": {"get": {"summary": "this document",
+    "/health": {"get": {"operationId": "health", "summary": "liveness", **_PUBLIC,
+                        "responses": {"200": {"description": "up"}}}},
+    "/api/v1/openapi.json": {"get": {"operationId": "openapi", "summary": "this document",
+                                     **_PUBLIC,
                                      "responses": {"200": {"description": "OpenAPI 3"}}}},
+    "/api/v1/docs": {"get": {"operationId": "docs", "summary": "this document, to read and try",
+                             **_PUBLIC, "responses": {"200": {
+                                 "description": "Swagger UI",
+                                 "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+    "/api/v1/docs/{asset}": {"get": {
+        "operationId": "docs_asset", "summary": "the docs page's scripts and styles", **_PUBLIC,
+        "parameters": [{"name": "asset", "in": "path", "required": True,
+                        "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "a file"}, **_errors(404)}}},
+    "/api/v1/me": {"get": {
+        "operationId": "me", "summary": "who the token says you are, and what you may do",
+        "responses": {"200": {"description": "you", **_json("Me")}, **_errors(*_GUARDED)}}},
+    "/api/v1/me/access-log": {"get": {
+        "operationId": "my_access_log",
+        "summary": "谁查看了我的档案: who read or changed my file, newest first",
+        "parameters": [{"in": "query", "schema": audit_contract.AccessLogQuery}],
+        "responses": {"200": {"description": "a page", **_json("AuditPage")},
+                      **_errors(400, *_GUARDED)}}},
     "/api/v1/veterans": {
         "post": {
+            "operationId": "register_veteran",
             "summary": "register a veteran (一人一档)",
-            "parameters": [IDEMPOTENCY_KEY, X_ACTOR],
+            "parameters": [IDEMPOTENCY_KEY],
             "requestBody": {"required": True, **_json("RegisterVeteranRequest")},
             "responses": {"201": {"description": "registered", "headers": {**LOCATION, **ETAG, **REPLAYED},
                                   **_json("CommandAccepted")},
-                          **_errors(400, 409, 422, 502, 503)},
+                          **_errors(400, 409, 413, 422, 502, *_GUARDED)},
         },
         "get": {
-            "summary": "list veteran files (masked ID numbers)",
+            "operationId": "list_veterans",
+            "summary": "list veteran files (masked ID numbers; the fields your role may see)",
             # apispec expands the contract into one query parameter per field.
-            "parameters": [{"in": "query", "schema": contract.ListVeteransQuery}],
+            "parameters": [{"in": "query", "schema": contract.ListVeteransQuery}, X_PURPOSE],
             "responses": {"200": {"description": "a page", **_json("VeteranList")},
-                          **_errors(400, 502, 503)},
+                          **_errors(400, 502, *_GUARDED)},
         },
     },
     "/api/v1/veterans/{veteran_id}": {
-        "get": {"summary": "one veteran's file", "parameters": [VETERAN_ID],
+        "get": {"operationId": "get_veteran",
+                "summary": "one veteran's file: the fields your role may see, the rest named in "
+                           "`withheld`", "parameters": [VETERAN_ID, X_PURPOSE],
                 "responses": {"200": {"description": "the file", "headers": ETAG,
                                       **_json("VeteranFile")},
-                              **_errors(404, 502, 503)}},
+                              **_errors(400, 404, 502, *_GUARDED)}},
     },
     "/api/v1/veterans/{veteran_id}/contact": {
-        "patch": _file_command("amend phone and/or address", "AmendContactRequest")},
+        "patch": _file_command("amend_contact", "amend phone and/or address",
+                               "AmendContactRequest")},
     "/api/v1/veterans/{veteran_id}/discharge": {
-        "post": _file_command("record discharge", "RecordDischargeRequest")},
+        "post": _file_command("record_discharge", "record discharge", "RecordDischargeRequest")},
     "/api/v1/veterans/{veteran_id}/party-membership": {
-        "post": _file_command("record party membership", "RecordPartyMembershipRequest")},
+        "post": _file_command("record_party_membership", "record party membership",
+                              "RecordPartyMembershipRequest")},
     "/api/v1/veterans/{veteran_id}/grid-worker": {
-        "put": _file_command("assign a grid worker", "AssignGridWorkerRequest")},
+        "put": _file_command("assign_grid_worker", "assign a grid worker",
+                             "AssignGridWorkerRequest")},
     "/api/v1/veterans/{veteran_id}/honours": {
-        "post": _file_command("add an honour", "AddHonourRequest")},
+        "post": _file_command("add_honour", "add an honour", "AddHonourRequest")},
     "/api/v1/veterans/{veteran_id}/survivor-ties": {
-        "post": _file_command("mark a survivor family tie (三属)", "MarkSurvivorTieRequest")},
+        "post": _file_command("mark_survivor_tie", "mark a survivor family tie (三属)",
+                              "MarkSurvivorTieRequest")},
+    "/api/v1/audit": {"get": {
+        "operationId": "search_audit", "summary": "the audit log, for auditors",
+        "parameters": [{"in": "query", "schema": audit_contract.AuditQuery}, X_PURPOSE],
+        "responses": {"200": {"description": "a page", **_json("AuditPage")},
+                      **_errors(400, *_GUARDED)}}},
+    "/api/v1/audit/verification": {"get": {
+        "operationId": "verify_audit",
+        "summary": "recompute the audit log's hash chain and check its anchors",
+        "responses": {"200": {"description": "the result", **_json("AuditVerification")},
+                      **_errors(*_GUARDED)}}},
 }
+
+
+def _all_optional(schema: type[Schema], name: str, keep: tuple[str, ...], **extra) -> type[Schema]:
+    """A reply filtered by field entitlement: any field may be withheld except `keep`."""
+    declared = {}
+    for field_name, field in schema._declared_fields.items():
+        field = copy.deepcopy(field)
+        field.required = field_name in keep
+        declared[field_name] = field
+    return Schema.from_dict({**declared, **extra}, name=name)
+
+
+_WITHHELD = fields.List(fields.String(), required=True,
+                        metadata={"description": "fields your role may not see"})
+VeteranFileView = _all_optional(contract.VeteranFileReply, "VeteranFileView",
+                                 ("veteran_id", "version"), withheld=_WITHHELD)
+VeteranSummaryView = _all_optional(contract.VeteranSummary, "VeteranSummaryView", ("veteran_id",))
+VeteranListView = Schema.from_dict({
+    "items": fields.List(fields.Nested(VeteranSummaryView), required=True),
+    "page": fields.Integer(required=True), "page_size": fields.Integer(required=True),
+    "total": fields.Integer(required=True), "withheld": copy.deepcopy(_WITHHELD),
+}, name="VeteranListView")
 
 
 @functools.cache
@@ -158,10 +231,17 @@ def openapi_document() -> dict:
         plugins=[MarshmallowPlugin()],
         info={"description": "The district veterans' affairs bureau's one-stop API."},
     )
-    for name, schema in SCHEMAS.items():
+    spec.components.security_scheme("bearer", {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "an OIDC access token (ES256 or RS256) from the identity provider; "
+                       "locally, `vetlife-token ROLE` prints one"})
+    schemas = {**SCHEMAS, "VeteranFile": VeteranFileView, "VeteranList": VeteranListView}
+    for name, schema in schemas.items():
         extra = {**SCHEMA_RULES.get(name, {}),
                  **({"example": EXAMPLES[name]} if name in EXAMPLES else {})}
         spec.components.schema(name, extra, schema=schema)
     for path, operations in PATHS.items():
-        spec.path(path=path, operations=operations)
-    return spec.to_dict()
+        spec.path(path=path, operations=copy.deepcopy(operations))
+    document = spec.to_dict()
+    document["security"] = [{"bearer": []}]
+    return document

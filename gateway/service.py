@@ -1,4 +1,4 @@
-"""The gateway's nameko HTTP service: validates requests, calls the services over RPC, maps errors."""
+"""The gateway's nameko HTTP service: who calls, what they may do and see, every personal read on record."""
 from __future__ import annotations
 
 import functools
@@ -7,31 +7,43 @@ import re
 import uuid
 
 import eventlet
-from marshmallow import ValidationError
-from nameko.web.handlers import http
+import structlog
+from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
 from chassis.nameko_deps import CallContext, WorkerLog
 from chassis.rpc import BROKER_ERRORS, service_proxy
-from contracts import instance
+from chassis.wire import ServiceError
+from contracts import access, instance
+from contracts import audit as audit_contract
 from contracts import registry as contract
+from gateway import docs
+from gateway.audit import Audit, AuditEntry, AuditUnavailable
 from gateway.errors import (
     BrokerUnavailable,
+    Forbidden,
     GatewayError,
     ServiceUnavailable,
     to_response,
 )
+from gateway.http import api
 from gateway.openapi import openapi_document
+from gateway.tokens import Principal, TokenVerifier, Unauthenticated
+
+log = structlog.get_logger("vetlife.gateway")
 
 RPC_TIMEOUT_SECONDS = 10
+AUDIT_ANCHOR_SECONDS = 60
 # Matched whole (fullmatch), as the document's patterns are: `re.match` with `$` would also let a
 # final newline through. gateway/openapi.py states the same patterns.
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
 IF_MATCH = re.compile(r'"?([0-9]{1,18})"?')
 VETERAN_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+PURPOSE_MAX = 200
 API = "/api/v1"
 
-# Each file-changing route: the RPC it calls and the contract its body must meet.
+# Each file-changing route: the contract its body must meet (the RPC has the same name).
 FILE_COMMANDS = {
     "amend_contact": contract.AmendContactRequest,
     "record_discharge": contract.RecordDischargeRequest,
@@ -45,19 +57,6 @@ FILE_COMMANDS = {
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status=status,
                     mimetype="application/json", headers=headers or {})
-
-
-def answered(handler):
-    """Every route answers JSON: its result, or the error table's response, never a traceback."""
-
-    @functools.wraps(handler)
-    def wrapper(self, request, *args, **kwargs):
-        try:
-            return handler(self, request, *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - the table decides what each error means
-            return to_response(exc)
-
-    return wrapper
 
 
 def _not_json(constant: str):
@@ -95,7 +94,7 @@ def query_from(request: Request) -> dict:
         raise GatewayError("invalid_input", "the query string is not valid UTF-8") from None
 
 
-def command_id_from(request: Request) -> str | None:
+def command_id_from(request: Request, principal: Principal) -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
@@ -103,7 +102,8 @@ def command_id_from(request: Request) -> str | None:
         raise GatewayError("invalid_input", "Idempotency-Key must be 8-128 characters of "
                            "letters, digits, '_', '-', '.' or ':'",
                            {"Idempotency-Key": ["invalid format"]})
-    return f"gateway:{key}"
+    # Keys are the caller's own: one caller's key can never replay another caller's result.
+    return f"gateway:{principal.subject}:{key}"
 
 
 def expected_version_from(request: Request) -> int | None:
@@ -118,15 +118,105 @@ def expected_version_from(request: Request) -> int | None:
     return int(version.group(1))
 
 
-def actor_from(request: Request) -> str:
-    actor = request.headers.get("X-Actor", "portal")
-    # Recorded with every event: PostgreSQL cannot store NUL, and controls have no place in it.
+def purpose_from(request: Request) -> str | None:
+    """The reason the caller states for a read (X-Purpose), recorded in the audit log."""
+    value = request.headers.get("X-Purpose")
+    if value is None:
+        return None
+    # HTTP header values arrive as ISO-8859-1; a client sending UTF-8 (Chinese text) gets its
+    # bytes back this way.
     try:
-        contract.TEXT(actor)
-    except ValidationError:
-        raise GatewayError("invalid_input", "X-Actor must not contain control characters",
-                           {"X-Actor": ["must not contain control characters"]}) from None
-    return actor[:64]
+        value = value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        pass
+    value = value.strip()
+    if not value or len(value) > PURPOSE_MAX or contract.TEXT.regex.fullmatch(value) is None:
+        raise GatewayError("invalid_input", f"X-Purpose must be 1-{PURPOSE_MAX} characters of "
+                           "text without control characters", {"X-Purpose": ["invalid"]})
+    return value
+
+
+class Identity(DependencyProvider):
+    """Hands each worker the token verifier (keys from the environment, see README)."""
+
+    def setup(self):
+        self.verifier = TokenVerifier()
+
+    def get_dependency(self, worker_ctx):
+        return self.verifier
+
+
+class Call:
+    """One request as the gateway sees it: who calls, which of their roles allow this operation."""
+
+    def __init__(self, operation: str, principal: Principal, request: Request):
+        self.operation = operation
+        self.principal = principal
+        self.request = request
+        self.grants = access.grants(operation, principal.roles)
+
+    @property
+    def scopes(self) -> set[access.Scope]:
+        return set(self.grants.values())
+
+    def within_stations(self) -> list[str] | None:
+        """None when any grant reaches the whole district; else the stations the caller serves."""
+        if access.DISTRICT in self.scopes:
+            return None
+        if access.STATIONS in self.scopes:
+            return list(self.principal.stations)
+        return []
+
+    def may_reach(self, veteran_id: str, service_station: str | None) -> bool:
+        scopes = self.scopes
+        if access.DISTRICT in scopes:
+            return True
+        if access.OWN in scopes and veteran_id == self.principal.veteran_id:
+            return True
+        return access.STATIONS in scopes and service_station in self.principal.stations
+
+
+def operation(name: str):
+    """Authenticate, authorise against contracts/access.py, then run the route; every error
+    becomes the error table's JSON response, never a traceback."""
+
+    def decorate(handler):
+        @functools.wraps(handler)
+        def wrapper(self, request, *args, **kwargs):
+            call = None
+            try:
+                principal = self.identity.principal(request.headers.get("Authorization"))
+                call = Call(name, principal, request)
+                if not call.grants:
+                    raise Forbidden()
+                return handler(self, call, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - the table decides what each error means
+                if isinstance(exc, Forbidden | Unauthenticated):
+                    log.info("gateway.refused", operation=name, error=type(exc).__name__,
+                             subject=call.principal.subject if call else None)
+                if isinstance(exc, Forbidden) and call is not None:
+                    self._record_quietly(call, name, "forbidden", kwargs.get("veteran_id"))
+                return to_response(exc)
+
+        return wrapper
+
+    return decorate
+
+
+def public(handler):
+    @functools.wraps(handler)
+    def wrapper(self, request, *args, **kwargs):
+        try:
+            return handler(self, request, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            return to_response(exc)
+
+    return wrapper
+
+
+def _only(record: dict, allowed) -> tuple[dict, list[str]]:
+    shown = {k: v for k, v in record.items() if k in allowed}
+    return shown, sorted(k for k in record if k not in allowed)
 
 
 class GatewayService:
@@ -137,6 +227,10 @@ class GatewayService:
     registry = service_proxy("registry")
     context = CallContext()
     log = WorkerLog()
+    identity = Identity()
+    audit = Audit()
+
+    # -- plumbing ---------------------------------------------------------------------------------
 
     def _call(self, service: str, method: str, *args, **kwargs):
         """Call a service and wait at most RPC_TIMEOUT_SECONDS: a slow or absent service is a
@@ -152,80 +246,219 @@ class GatewayService:
         except BROKER_ERRORS:
             raise BrokerUnavailable() from None
 
-    def _actor(self, request: Request) -> str:
-        return actor_from(request)
+    def _entry(self, call: Call, action: str, outcome: str, veteran_id: str | None = None,
+               fields=(), purpose: str | None = None) -> AuditEntry:
+        p = call.principal
+        return AuditEntry(subject=p.subject, role=p.role, action=action, outcome=outcome,
+                          veteran_id=veteran_id, fields=tuple(sorted(fields)),
+                          stations=tuple(p.stations), department=p.department,
+                          purpose=purpose, correlation_id=self.context.get("correlation_id"))
 
-    @http("GET", "/health")
+    def _record(self, *entries: AuditEntry) -> None:
+        """Write to the audit log or refuse the request: nothing is served unrecorded."""
+        try:
+            if len(entries) == 1:
+                self.audit.record(entries[0])
+            elif entries:
+                self.audit.record_many(list(entries))
+        except AuditUnavailable:
+            log.error("gateway.audit_unavailable")
+            raise GatewayError("unavailable", "the audit log cannot be written, so the request "
+                               "is refused; try again shortly", status=503) from None
+
+    def _record_quietly(self, call: Call, action: str, outcome: str, veteran_id=None,
+                        purpose=None) -> None:
+        """Refusals are recorded too, but a refusal stands even if the log cannot take it."""
+        try:
+            self.audit.record(self._entry(call, action, outcome, veteran_id, purpose=purpose))
+        except AuditUnavailable:
+            log.error("gateway.audit_unavailable", action=action, outcome=outcome)
+
+    @timer(interval=AUDIT_ANCHOR_SECONDS)
+    def anchor_audit_log(self):
+        """Record the chain's head elsewhere at intervals, so a cut-off tail is detected."""
+        try:
+            self.audit.anchor()
+        except Exception as exc:  # noqa: BLE001 - the next tick tries again
+            log.warning("gateway.audit_anchor_failed", error=type(exc).__name__)
+
+    # -- public -----------------------------------------------------------------------------------
+
+    @api("GET", "/health")
+    @public
     def health(self, request):
         return json_response({"status": "ok"})
 
-    @http("GET", f"{API}/openapi.json")
-    @answered
+    @api("GET", f"{API}/openapi.json")
+    @public
     def openapi(self, request):
         return json_response(openapi_document())
 
-    @http("POST", f"{API}/veterans")
-    @answered
-    def register_veteran(self, request):
+    @api("GET", f"{API}/docs")
+    @public
+    def docs(self, request):
+        return docs.page(f"{API}/openapi.json", f"{API}/docs/")
+
+    @api("GET", f"{API}/docs/<string:asset>")
+    @public
+    def docs_asset(self, request, asset):
+        return docs.asset(asset)
+
+    # -- who am I ---------------------------------------------------------------------------------
+
+    @api("GET", f"{API}/me")
+    @operation("me")
+    def me(self, call: Call):
+        p = call.principal
+        return json_response({
+            **p.as_reply(),
+            "may": sorted(op for op in access.OPERATIONS if access.grants(op, p.roles)),
+            "file_fields": sorted(access.entitled_fields(p.roles, p.department)),
+        })
+
+    @api("GET", f"{API}/me/access-log")
+    @operation("my_access_log")
+    def my_access_log(self, call: Call):
+        query = instance(audit_contract.AccessLogQuery).load(query_from(call.request))
+        return json_response(self.audit.access_log(call.principal.veteran_id, **query))
+
+    # -- the registry -----------------------------------------------------------------------------
+
+    @api("POST", f"{API}/veterans")
+    @operation("register_veteran")
+    def register_veteran(self, call: Call):
+        request = call.request
         payload = json_body(request)
         instance(contract.RegisterVeteranRequest).load(payload)
-        accepted = self._call("registry", "register_veteran", payload,
-                              command_id=command_id_from(request), actor=self._actor(request))
+        reach = call.within_stations()
+        if reach is not None and payload["service_station"] not in reach:
+            raise Forbidden("you may register veterans of your own service stations only")
+        try:
+            accepted = self._call("registry", "register_veteran", payload,
+                                  command_id=command_id_from(request, call.principal),
+                                  actor=call.principal.actor)
+        except ServiceError as exc:
+            self._record_quietly(call, "register_veteran", exc.code)
+            raise
+        self._record(self._entry(call, "register_veteran", "ok", accepted["veteran_id"],
+                                 fields=payload.keys()))
         headers = {"Location": f"{API}/veterans/{accepted['veteran_id']}",
                    "ETag": f'"{accepted["version"]}"'}
         if accepted["replayed"]:
             headers["Idempotent-Replayed"] = "true"
         return json_response(accepted, 201, headers)
 
-    @http("GET", f"{API}/veterans/<string:veteran_id>")
-    @answered
-    def get_veteran(self, request, veteran_id):
-        reply = self._call("registry", "get_veteran", veteran_id_from(veteran_id))
-        return json_response(reply, headers={"ETag": f'"{reply["version"]}"'})
+    @api("GET", f"{API}/veterans/<string:veteran_id>")
+    @operation("get_veteran")
+    def get_veteran(self, call: Call, veteran_id):
+        veteran_id = veteran_id_from(veteran_id)
+        purpose = purpose_from(call.request)
+        # Checked before the read, so a veteran reading someone else's id costs no RPC.
+        if call.scopes == {access.OWN} and veteran_id != call.principal.veteran_id:
+            self._record_quietly(call, "read_file", "not_found", veteran_id, purpose)
+            raise GatewayError("not_found", "no veteran file with this veteran id", status=404)
+        reply = self._call("registry", "get_veteran", veteran_id)
+        if not call.may_reach(veteran_id, reply.get("service_station")):
+            # The same answer as a file that does not exist: no enumeration of ids.
+            self._record_quietly(call, "read_file", "not_found", veteran_id, purpose)
+            raise GatewayError("not_found", "no veteran file with this veteran id", status=404)
+        p = call.principal
+        shown, withheld = _only(reply, access.entitled_fields(call.grants, p.department))
+        personal = access.PERSONAL_FIELDS.intersection(shown)
+        self._record(self._entry(call, "read_file", "ok", veteran_id, personal, purpose))
+        return json_response({**shown, "withheld": withheld},
+                             headers={"ETag": f'"{reply["version"]}"'})
 
-    @http("GET", f"{API}/veterans")
-    @answered
-    def list_veterans(self, request):
-        query = instance(contract.ListVeteransQuery).load(query_from(request))
-        return json_response(self._call("registry", "list_veterans",
-                                        instance(contract.ListVeteransQuery).dump(query)))
+    @api("GET", f"{API}/veterans")
+    @operation("list_veterans")
+    def list_veterans(self, call: Call):
+        query = instance(contract.ListVeteransQuery).load(query_from(call.request))
+        purpose = purpose_from(call.request)
+        page = self._call("registry", "list_veterans",
+                          instance(contract.ListVeteransQuery).dump(query),
+                          within_stations=call.within_stations())
+        allowed = access.entitled_summary_fields(call.grants, call.principal.department)
+        items, withheld = [], set()
+        for item in page["items"]:
+            shown, hidden = _only(item, allowed)
+            items.append(shown)
+            withheld.update(hidden)
+        personal = access.PERSONAL_FIELDS.intersection(allowed)
+        if personal:
+            # A list that shows personal fields is a read of each file shown.
+            self._record(*(self._entry(call, "list_veterans", "ok", item["veteran_id"],
+                                       personal, purpose) for item in items))
+        return json_response({**page, "items": items, "withheld": sorted(withheld)})
 
-    def _file_command(self, request, command: str, veteran_id: str):
+    def _file_command(self, call: Call, command: str, veteran_id: str):
+        request = call.request
+        veteran_id = veteran_id_from(veteran_id)
+        if call.scopes == {access.OWN} and veteran_id != call.principal.veteran_id:
+            self._record_quietly(call, command, "not_found", veteran_id)
+            raise GatewayError("not_found", "no veteran file with this veteran id", status=404)
         payload = json_body(request)
         instance(FILE_COMMANDS[command]).load(payload)
-        accepted = self._call(
-            "registry", command, veteran_id_from(veteran_id), payload,
-            command_id=command_id_from(request), expected_version=expected_version_from(request),
-            actor=self._actor(request),
-        )
+        reach = call.within_stations()
+        if access.OWN in call.scopes and reach == []:
+            reach = None  # the veteran's own file, checked above
+        try:
+            accepted = self._call(
+                "registry", command, veteran_id, payload,
+                command_id=command_id_from(request, call.principal),
+                expected_version=expected_version_from(request),
+                actor=call.principal.actor, within_stations=reach,
+            )
+        except ServiceError as exc:
+            self._record_quietly(call, command, exc.code, veteran_id)
+            raise
+        self._record(self._entry(call, command, "ok", veteran_id, fields=payload.keys()))
         return json_response(accepted, headers={"ETag": f'"{accepted["version"]}"'})
 
-    @http("PATCH", f"{API}/veterans/<string:veteran_id>/contact")
-    @answered
-    def amend_contact(self, request, veteran_id):
-        return self._file_command(request, "amend_contact", veteran_id)
+    @api("PATCH", f"{API}/veterans/<string:veteran_id>/contact")
+    @operation("amend_contact")
+    def amend_contact(self, call, veteran_id):
+        return self._file_command(call, "amend_contact", veteran_id)
 
-    @http("POST", f"{API}/veterans/<string:veteran_id>/discharge")
-    @answered
-    def record_discharge(self, request, veteran_id):
-        return self._file_command(request, "record_discharge", veteran_id)
+    @api("POST", f"{API}/veterans/<string:veteran_id>/discharge")
+    @operation("record_discharge")
+    def record_discharge(self, call, veteran_id):
+        return self._file_command(call, "record_discharge", veteran_id)
 
-    @http("POST", f"{API}/veterans/<string:veteran_id>/party-membership")
-    @answered
-    def record_party_membership(self, request, veteran_id):
-        return self._file_command(request, "record_party_membership", veteran_id)
+    @api("POST", f"{API}/veterans/<string:veteran_id>/party-membership")
+    @operation("record_party_membership")
+    def record_party_membership(self, call, veteran_id):
+        return self._file_command(call, "record_party_membership", veteran_id)
 
-    @http("PUT", f"{API}/veterans/<string:veteran_id>/grid-worker")
-    @answered
-    def assign_grid_worker(self, request, veteran_id):
-        return self._file_command(request, "assign_grid_worker", veteran_id)
+    @api("PUT", f"{API}/veterans/<string:veteran_id>/grid-worker")
+    @operation("assign_grid_worker")
+    def assign_grid_worker(self, call, veteran_id):
+        return self._file_command(call, "assign_grid_worker", veteran_id)
 
-    @http("POST", f"{API}/veterans/<string:veteran_id>/honours")
-    @answered
-    def add_honour(self, request, veteran_id):
-        return self._file_command(request, "add_honour", veteran_id)
+    @api("POST", f"{API}/veterans/<string:veteran_id>/honours")
+    @operation("add_honour")
+    def add_honour(self, call, veteran_id):
+        return self._file_command(call, "add_honour", veteran_id)
 
-    @http("POST", f"{API}/veterans/<string:veteran_id>/survivor-ties")
-    @answered
-    def mark_survivor_tie(self, request, veteran_id):
-        return self._file_command(request, "mark_survivor_tie", veteran_id)
+    @api("POST", f"{API}/veterans/<string:veteran_id>/survivor-ties")
+    @operation("mark_survivor_tie")
+    def mark_survivor_tie(self, call, veteran_id):
+        return self._file_command(call, "mark_survivor_tie", veteran_id)
+
+    # -- the audit log ----------------------------------------------------------------------------
+
+    @api("GET", f"{API}/audit")
+    @operation("search_audit")
+    def search_audit(self, call: Call):
+        query = instance(audit_contract.AuditQuery).load(query_from(call.request))
+        # An auditor's search is itself on record: who looked at whose history.
+        self._record(self._entry(call, "search_audit", "ok", query.get("veteran_id"),
+                                 purpose=purpose_from(call.request)))
+        return json_response(self.audit.search(**query))
+
+    @api("GET", f"{API}/audit/verification")
+    @operation("verify_audit")
+    def verify_audit(self, call: Call):
+        result = self.audit.verify()
+        return json_response({"ok": result.ok, "entries": result.entries,
+                              "head_seq": result.head_seq, "problem": result.problem,
+                              "first_bad_seq": result.first_bad_seq})

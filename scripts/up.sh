@@ -23,11 +23,16 @@ for service in registry; do
     "services.$service.service:${service^}Service"
   start "$service-relay" "$BIN/vetlife-relay" "$service"
 done
+# The gateway's own database holds the audit log; the development signing key is made once
+# (never committed: .run/ is ignored) and vetlife-token mints tokens with it.
+"$BIN/vetlife-migrate" gateway
+"$BIN/vetlife-token" --init
 start gateway "$BIN/nameko" run --config gateway/config.yaml gateway.service:GatewayService
 
 for _ in $(seq 60); do
   if curl -fsS "http://localhost:$PORT/health" >/dev/null 2>&1; then
-    echo "vetlife is up: http://localhost:$PORT  (API document: http://localhost:$PORT/api/v1/openapi.json)"
+    echo "vetlife is up: http://localhost:$PORT  (API docs: http://localhost:$PORT/api/v1/docs;"
+    echo "  a token to try them with: $BIN/vetlife-token registry_clerk)"
     exit 0
   fi
   sleep 1

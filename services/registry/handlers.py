@@ -74,12 +74,16 @@ def register_veteran(store: PostgresEventStore, cmd: model.RegisterVeteran, meta
 
 def change_file(store: PostgresEventStore, veteran_id: str, cmd,
                 decide: Callable[[model.VeteranFile], list], meta: Metadata,
-                command_id: str | None = None, expected_version: int | None = None) -> Accepted:
+                command_id: str | None = None, expected_version: int | None = None,
+                within_stations: list[str] | None = None) -> Accepted:
     """Run a decision on the file's current state and append what it decided.
 
     With `expected_version` (the client's If-Match) a stale file is a conflict for the client to
     resolve. Without it, a concurrent write makes us decide again on the fresh state: the
     decision is re-run, so nothing is lost, and it is bounded so it cannot spin.
+
+    `within_stations` is the caller's reach (a station worker's stations): a file outside it is
+    answered exactly as a file that does not exist, so nobody learns which ids are in use.
     """
     request = request_digest({"veteran_id": veteran_id, **asdict(cmd)})
     if (replayed := _replay(store, command_id, request)) is not None:
@@ -87,6 +91,9 @@ def change_file(store: PostgresEventStore, veteran_id: str, cmd,
     attempts = 1 if expected_version is not None else CONFLICT_RETRIES
     for attempt in range(1, attempts + 1):
         veteran_file = load_file(store, veteran_id)
+        if within_stations is not None and \
+                veteran_file.service_station not in within_stations:
+            raise VeteranNotFound("no veteran file with this veteran id")
         if expected_version is not None and veteran_file.version != expected_version:
             raise StreamVersionConflict(veteran_id, expected_version, veteran_file.version)
         events = decide(veteran_file)

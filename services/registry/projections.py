@@ -57,8 +57,11 @@ PROJECTIONS = {VeteranList.name: VeteranList()}
 
 
 def list_veterans(cur, service_station=None, discharge_category=None, life_stage=None,
-                  page=1, page_size=20) -> dict:
+                  page=1, page_size=20, within_stations=None) -> dict:
     where, args = [], []
+    if within_stations is not None:  # the caller's reach: a station worker sees their stations
+        where.append("service_station = ANY(%s)")
+        args.append(list(within_stations))
     for column, value in (("service_station", service_station),
                           ("discharge_category", discharge_category),
                           ("life_stage", life_stage)):

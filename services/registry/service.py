@@ -97,57 +97,58 @@ class RegistryService:
         return instance(contract.CommandAccepted).dump(accepted)
 
     def _change(self, command: str, veteran_id: str, payload: dict, command_id, expected_version,
-                actor) -> dict:
+                actor, within_stations=None) -> dict:
         schema, command_type, decision = FILE_COMMANDS[command]
         cmd = command_type(veteran_id=veteran_id, **instance(schema).load(payload))
         today = handlers.shanghai_today()
         accepted = handlers.change_file(
             self.store, veteran_id, cmd, lambda f: decision(f, cmd, today),
             self._meta(actor, command_id), command_id, expected_version,
+            within_stations=within_stations,
         )
         return instance(contract.CommandAccepted).dump(accepted)
 
     @rpc
     @on_the_wire
     def amend_contact(self, veteran_id, payload, command_id=None, expected_version=None,
-                      actor=None):
+                      actor=None, within_stations=None):
         return self._change("amend_contact", veteran_id, payload, command_id, expected_version,
-                            actor)
+                            actor, within_stations)
 
     @rpc
     @on_the_wire
     def record_discharge(self, veteran_id, payload, command_id=None, expected_version=None,
-                         actor=None):
+                         actor=None, within_stations=None):
         return self._change("record_discharge", veteran_id, payload, command_id,
-                            expected_version, actor)
+                            expected_version, actor, within_stations)
 
     @rpc
     @on_the_wire
     def record_party_membership(self, veteran_id, payload, command_id=None,
-                                expected_version=None, actor=None):
+                                expected_version=None, actor=None, within_stations=None):
         return self._change("record_party_membership", veteran_id, payload, command_id,
-                            expected_version, actor)
+                            expected_version, actor, within_stations)
 
     @rpc
     @on_the_wire
     def assign_grid_worker(self, veteran_id, payload, command_id=None, expected_version=None,
-                           actor=None):
+                           actor=None, within_stations=None):
         return self._change("assign_grid_worker", veteran_id, payload, command_id,
-                            expected_version, actor)
+                            expected_version, actor, within_stations)
 
     @rpc
     @on_the_wire
     def add_honour(self, veteran_id, payload, command_id=None, expected_version=None,
-                   actor=None):
+                   actor=None, within_stations=None):
         return self._change("add_honour", veteran_id, payload, command_id, expected_version,
-                            actor)
+                            actor, within_stations)
 
     @rpc
     @on_the_wire
     def mark_survivor_tie(self, veteran_id, payload, command_id=None, expected_version=None,
-                          actor=None):
+                          actor=None, within_stations=None):
         return self._change("mark_survivor_tie", veteran_id, payload, command_id,
-                            expected_version, actor)
+                            expected_version, actor, within_stations)
 
     @rpc
     @on_the_wire
@@ -156,8 +157,9 @@ class RegistryService:
 
     @rpc
     @on_the_wire
-    def list_veterans(self, query: dict) -> dict:
+    def list_veterans(self, query: dict, within_stations: list | None = None) -> dict:
         params = instance(contract.ListVeteransQuery).load(query)
+        params["within_stations"] = within_stations
         self._project()
         with self.store.db.transaction() as cur:
             return instance(contract.VeteranListReply).dump(list_veterans(cur, **params))

@@ -1,4 +1,5 @@
 """The whole system as real processes (registry, its relay, the gateway) on a test port and vhost."""
+import functools
 import os
 import subprocess
 import time
@@ -9,6 +10,7 @@ import requests
 
 from chassis.migrate import CHASSIS_MIGRATIONS, service_migrations
 from chassis.processes import COMMANDS, stop
+from gateway.tokens import TokenSettings, ensure_signing_key, mint
 from tests.conftest import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,10 +22,20 @@ PORT = int(os.environ.get("VETLIFE_E2E_PORT", "8765"))
 def system(amqp_uri, tmp_path_factory):
     """Starts the processes as `make up` does, with their logs in files the tests can read."""
     logs = tmp_path_factory.mktemp("logs")
+    keys = tmp_path_factory.mktemp("keys")
     db_url = fresh_database("vetlife_registry_e2e",
                             [CHASSIS_MIGRATIONS, service_migrations("registry")])
+    gateway_db_url = fresh_database("vetlife_gateway_e2e", [service_migrations("gateway")])
     env = {**os.environ, "AMQP_URI": amqp_uri, "REGISTRY_DATABASE_URL": db_url,
+           "GATEWAY_DATABASE_URL": gateway_db_url, "VETLIFE_KEY_DIR": str(keys),
+           "AUDIT_ANCHOR_PATH": str(keys / "audit-anchors.jsonl"),
            "GATEWAY_PORT": str(PORT), "GATEWAY_ADDRESS": "127.0.0.1", "PYTHONPATH": str(ROOT)}
+    for name in ("VETLIFE_JWKS_URL", "VETLIFE_JWKS_PATH", "VETLIFE_SIGNING_KEY_PATH",
+                 "VETLIFE_TOKEN_ISSUER", "VETLIFE_TOKEN_AUDIENCE"):
+        env.pop(name, None)
+    settings = TokenSettings.from_env(env)
+    ensure_signing_key(settings)
+    token = functools.partial(mint, settings)
     processes = {
         name: subprocess.Popen(COMMANDS[name], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL,
@@ -32,13 +44,18 @@ def system(amqp_uri, tmp_path_factory):
     }
     base = f"http://127.0.0.1:{PORT}"
     try:
-        _wait_ready(base, processes, logs)
-        yield {"base": base, "logs": logs, "processes": processes, "db_url": db_url}
+        clerk = requests.Session()
+        clerk.headers["Authorization"] = "Bearer " + token(["registry_clerk"], "clerk-e2e",
+                                                          minutes=240)
+        _wait_ready(base, processes, logs, clerk)
+        yield {"base": base, "logs": logs, "processes": processes, "db_url": db_url,
+               "gateway_db_url": gateway_db_url, "anchors": keys / "audit-anchors.jsonl",
+               "token": token, "http": clerk}
     finally:
         stop(processes.values())
 
 
-def _wait_ready(base, processes, logs):
+def _wait_ready(base, processes, logs, http):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         for name, process in processes.items():
@@ -46,7 +63,7 @@ def _wait_ready(base, processes, logs):
                 pytest.fail(f"{name} exited: {(logs / f'{name}.log').read_text()[-2000:]}")
         try:
             # The list answers only when the gateway and the registry behind it are both up.
-            if requests.get(f"{base}/api/v1/veterans", timeout=2).status_code == 200:
+            if http.get(f"{base}/api/v1/veterans", timeout=2).status_code == 200:
                 return
         except requests.RequestException:
             pass

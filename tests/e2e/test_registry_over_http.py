@@ -6,7 +6,6 @@ import uuid
 
 import pika
 import pytest
-import requests
 from cloudevents.core.formats.json import JSONFormat
 
 from tests.conftest import wait_until
@@ -22,7 +21,7 @@ def post(system, path, body, **headers):
             if body.get(key):
                 store.append(body[key])
         body = json.dumps(body)
-    return requests.post(system["base"] + path, data=body, headers=headers, timeout=15)
+    return system["http"].post(system["base"] + path, data=body, headers=headers, timeout=15)
 
 
 def register(system, **overrides):
@@ -52,11 +51,11 @@ def test_a_veteran_registered_is_read_back_listed_masked_and_published(system, p
     assert created.status_code == 201
     veteran_id = created.json()["veteran_id"]
     assert created.headers["Location"] == f"/api/v1/veterans/{veteran_id}"
-    file = requests.get(system["base"] + created.headers["Location"], timeout=5).json()
+    file = system["http"].get(system["base"] + created.headers["Location"], timeout=5).json()
     assert (file["name"], file["id_number"], file["version"]) == (
         "陈志强", payload["id_number"], 1)
     assert file["sex"] == "male" and file["life_stage"] == "discharge"
-    listed = requests.get(system["base"] + "/api/v1/veterans",
+    listed = system["http"].get(system["base"] + "/api/v1/veterans",
                           params={"service_station": "孝顺镇退役军人服务站", "page_size": 200},
                           timeout=5).json()
     row = next(item for item in listed["items"] if item["veteran_id"] == veteran_id)
@@ -137,7 +136,7 @@ def test_a_body_that_is_not_a_json_object_is_a_400(system, body):
 
 def test_unknown_and_malformed_veteran_ids_are_404(system):
     for veteran_id in (str(uuid.uuid4()), "not-a-uuid"):
-        response = requests.get(f"{system['base']}/api/v1/veterans/{veteran_id}", timeout=5)
+        response = system["http"].get(f"{system['base']}/api/v1/veterans/{veteran_id}", timeout=5)
         assert response.status_code == 404 and response.json()["error"] == "not_found"
 
 
@@ -145,14 +144,14 @@ def test_a_contact_change_decided_on_a_stale_version_is_a_conflict(system):
     veteran_id = register(system)
     url = f"{system['base']}/api/v1/veterans/{veteran_id}/contact"
 
-    fresh = requests.patch(url, json={"phone": "13957912345"}, headers={"If-Match": '"1"'},
+    fresh = system["http"].patch(url, json={"phone": "13957912345"}, headers={"If-Match": '"1"'},
                            timeout=5)
-    stale = requests.patch(url, json={"address": "金东区东孝街道"}, headers={"If-Match": '"1"'},
+    stale = system["http"].patch(url, json={"address": "金东区东孝街道"}, headers={"If-Match": '"1"'},
                            timeout=5)
 
     assert fresh.status_code == 200 and fresh.headers["ETag"] == '"2"'
     assert stale.status_code == 409 and stale.json()["error"] == "conflict"
-    file = requests.get(f"{system['base']}/api/v1/veterans/{veteran_id}", timeout=5).json()
+    file = system["http"].get(f"{system['base']}/api/v1/veterans/{veteran_id}", timeout=5).json()
     assert file["phone"] == "13957912345" and file["version"] == 2
 
 
@@ -170,10 +169,10 @@ def test_the_other_registry_commands_land_on_the_file(system):
         ("post", "survivor-ties", {"tie": "martyr", "fallen_name": "陈国栋", "relation": "father"}),
     ]
     for verb, path, body in steps:
-        response = getattr(requests, verb)(f"{base}/{path}", json=body, timeout=5)
+        response = getattr(system["http"], verb)(f"{base}/{path}", json=body, timeout=5)
         assert response.status_code == 200, (path, response.text)
 
-    file = requests.get(base, timeout=5).json()
+    file = system["http"].get(base, timeout=5).json()
     assert file["version"] == 6
     assert (file["discharge_category"], file["life_stage"]) == ("transferred_nco", "discharge")
     assert file["party_member"] and file["party_branch"] == "多湖街道第三支部"
@@ -183,7 +182,7 @@ def test_the_other_registry_commands_land_on_the_file(system):
 
 
 def test_the_openapi_document_is_served(system):
-    document = requests.get(f"{system['base']}/api/v1/openapi.json", timeout=5).json()
+    document = system["http"].get(f"{system['base']}/api/v1/openapi.json", timeout=5).json()
     assert document["openapi"].startswith("3.")
     assert "RegisterVeteranRequest" in document["components"]["schemas"]
 

@@ -13,6 +13,8 @@ def routes():
     found = set()
     for attribute in vars(GatewayService).values():
         for entrypoint in getattr(attribute, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            if not hasattr(entrypoint, "url"):
+                continue  # not an HTTP route: the audit log's anchoring timer
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", entrypoint.url)
             found.add((entrypoint.method.lower(), path))
     return found

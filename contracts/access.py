@@ -1,0 +1,123 @@
+"""Who may do what: the roles, each operation's rule per role, and which file fields each may see.
+
+Everything here fails closed. An operation with no line is refused to every role; a role or a
+department with no line in the field tables sees no field beyond the file's id and version. The
+gateway reads these tables and nothing else, and tests/e2e/test_access_matrix.py walks every
+operation of the API document with every role.
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+DEPARTMENTS = frozenset({"public_security", "hr_social_security", "medical_insurance",
+                         "party_organisation", "armed_forces"})
+
+ROLES = frozenset({
+    "veteran", "station_worker", "registry_clerk", "placement_officer", "benefits_officer",
+    "disputes_officer", "employment_officer", "approver", "leader", "auditor", "department",
+})
+
+
+class Scope(Enum):
+    """Which files a grant reaches."""
+
+    OWN = "own"            # the veteran's own file only (token claim veteran_id)
+    STATIONS = "stations"  # files of the caller's service stations (token claim stations)
+    DISTRICT = "district"  # every file in the district
+    SELF = "self"          # the caller's own identity, no file involved
+
+
+OWN, STATIONS, DISTRICT, SELF = Scope.OWN, Scope.STATIONS, Scope.DISTRICT, Scope.SELF
+
+# Operations anyone may call without a token.
+PUBLIC_OPERATIONS = frozenset({"health", "openapi", "docs", "docs_asset"})
+
+_REGISTRY_READERS = {"registry_clerk": DISTRICT, "placement_officer": DISTRICT,
+                     "benefits_officer": DISTRICT, "disputes_officer": DISTRICT,
+                     "employment_officer": DISTRICT}
+_FILE_CHANGERS = {"station_worker": STATIONS, "registry_clerk": DISTRICT}
+
+# operation (the OpenAPI operationId, also the gateway's handler name) -> role -> scope.
+OPERATIONS: dict[str, dict[str, Scope]] = {
+    "register_veteran": dict(_FILE_CHANGERS),
+    "list_veterans": {"station_worker": STATIONS, **_REGISTRY_READERS, "leader": DISTRICT},
+    "get_veteran": {"veteran": OWN, "station_worker": STATIONS, **_REGISTRY_READERS,
+                    "approver": DISTRICT, "leader": DISTRICT, "department": DISTRICT},
+    # A veteran keeps their own phone and address current (PIPL's right to correction).
+    "amend_contact": {"veteran": OWN, **_FILE_CHANGERS},
+    "record_discharge": dict(_FILE_CHANGERS),
+    "record_party_membership": dict(_FILE_CHANGERS),
+    "assign_grid_worker": dict(_FILE_CHANGERS),
+    "add_honour": dict(_FILE_CHANGERS),
+    "mark_survivor_tie": dict(_FILE_CHANGERS),
+    "me": {role: SELF for role in ROLES},
+    "my_access_log": {"veteran": OWN},
+    "search_audit": {"auditor": DISTRICT},
+    "verify_audit": {"auditor": DISTRICT},
+}
+
+# -- field entitlement -----------------------------------------------------------------------------
+
+FILE_FIELDS = ("veteran_id", "version", "name", "id_number", "sex", "birth_date", "phone",
+               "address", "township", "service_station", "enlisted_on", "discharged_on", "branch",
+               "rank", "discharge_category", "life_stage", "area_code_known", "party_member",
+               "party_branch", "grid_worker", "honours", "survivor_ties")
+# Always shown: without them a reply cannot be used at all, and they identify no one.
+IDENTIFIERS = frozenset({"veteran_id", "version"})
+# What identifies or reaches a person. A read returning any of these is written to the audit log.
+PERSONAL_FIELDS = frozenset({"name", "id_number", "id_number_masked", "birth_date", "phone",
+                             "address", "grid_worker", "survivor_ties"})
+_ALL = frozenset(FILE_FIELDS)
+_FACTS = _ALL - PERSONAL_FIELDS
+
+ROLE_FIELDS: dict[str, frozenset[str]] = {
+    "veteran": _ALL,
+    "station_worker": _ALL,
+    "registry_clerk": _ALL,
+    "placement_officer": _ALL,
+    "benefits_officer": _ALL,
+    "disputes_officer": _ALL - {"id_number"},
+    "employment_officer": _ALL - {"id_number", "address", "survivor_ties"},
+    # Enough to know whose case is being approved.
+    "approver": _FACTS | {"name"},
+    "leader": _FACTS,
+}
+
+# A department's system sees only what its matters need (minimum necessary).
+DEPARTMENT_FIELDS: dict[str, frozenset[str]] = {
+    "public_security": frozenset({"name", "id_number", "address"}),
+    "medical_insurance": frozenset({"name", "id_number"}),
+    "hr_social_security": frozenset({"name", "id_number", "enlisted_on", "discharged_on",
+                                     "discharge_category", "rank", "service_station"}),
+    "party_organisation": frozenset({"name", "party_member", "party_branch", "service_station"}),
+    "armed_forces": frozenset({"name", "id_number", "township", "branch", "rank", "enlisted_on",
+                               "discharged_on"}),
+}
+
+# A list row's fields, and the file field each one is derived from.
+SUMMARY_SOURCES = {"veteran_id": "veteran_id", "name": "name", "id_number_masked": "id_number",
+                   "sex": "sex", "township": "township", "service_station": "service_station",
+                   "discharge_category": "discharge_category", "life_stage": "life_stage",
+                   "area_code_known": "area_code_known"}
+
+
+def entitled_fields(roles, department: str | None) -> frozenset[str]:
+    """The file fields a caller with these roles (and department) may see: the union of grants."""
+    fields = set(IDENTIFIERS)
+    for role in roles:
+        if role == "department":
+            fields |= DEPARTMENT_FIELDS.get(department or "", frozenset())
+        else:
+            fields |= ROLE_FIELDS.get(role, frozenset())
+    return frozenset(fields)
+
+
+def entitled_summary_fields(roles, department: str | None) -> frozenset[str]:
+    fields = entitled_fields(roles, department)
+    return frozenset(name for name, source in SUMMARY_SOURCES.items() if source in fields)
+
+
+def grants(operation: str, roles) -> dict[str, Scope]:
+    """The caller's roles that may run this operation, with the scope each reaches."""
+    rule = OPERATIONS.get(operation, {})
+    return {role: rule[role] for role in roles if role in rule}

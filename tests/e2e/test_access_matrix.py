@@ -1,0 +1,147 @@
+"""Every operation in the live API document, called by every role (and by no one): the expected status.
+
+The expectations are written out here, apart from contracts/access.py, so a rule changed by
+mistake shows up as a difference. An operation added to the API without a line below fails
+the walk; so does a role added to the access tables without a caller here.
+"""
+import copy
+import json
+import uuid
+
+import pytest
+
+from contracts import access
+from tests.factories import unique_id_number, veteran_payload
+
+STATION = "多湖街道退役军人服务站"
+OTHER_STATION = "孝顺镇退役军人服务站"
+OFFICERS = ("placement_officer", "benefits_officer", "disputes_officer", "employment_officer")
+
+# caller -> the token it carries (None: no Authorization header at all).
+CALLERS = {
+    "anonymous": None,
+    "veteran": {"roles": ["veteran"], "veteran_id": "FILE"},
+    "other_veteran": {"roles": ["veteran"], "veteran_id": "OTHER_FILE"},
+    "station_worker": {"roles": ["station_worker"], "stations": [STATION]},
+    "other_station_worker": {"roles": ["station_worker"], "stations": [OTHER_STATION]},
+    "registry_clerk": {"roles": ["registry_clerk"]},
+    **{officer: {"roles": [officer]} for officer in OFFICERS},
+    "approver": {"roles": ["approver"]},
+    "leader": {"roles": ["leader"]},
+    "auditor": {"roles": ["auditor"]},
+    "department": {"roles": ["department"], "department": "public_security"},
+}
+
+
+def expect(default: int, **per_caller: int) -> dict:
+    statuses = {caller: per_caller.get(caller, default) for caller in CALLERS}
+    statuses["anonymous"] = per_caller.get("anonymous", 401)
+    return statuses
+
+
+_PUBLIC = {caller: 200 for caller in CALLERS}
+_FILE_CHANGE = expect(403, station_worker=200, other_station_worker=404, registry_clerk=200)
+
+EXPECTED = {
+    "health": _PUBLIC,
+    "openapi": _PUBLIC,
+    "docs": _PUBLIC,
+    "docs_asset": _PUBLIC,
+    "me": expect(200),
+    "my_access_log": expect(403, veteran=200, other_veteran=200),
+    "register_veteran": expect(403, station_worker=201, registry_clerk=201),
+    "list_veterans": expect(403, station_worker=200, other_station_worker=200,
+                            registry_clerk=200, leader=200, **dict.fromkeys(OFFICERS, 200)),
+    "get_veteran": expect(200, other_veteran=404, other_station_worker=404, auditor=403),
+    "amend_contact": {**_FILE_CHANGE, "veteran": 200, "other_veteran": 404},
+    "record_discharge": _FILE_CHANGE,
+    "record_party_membership": _FILE_CHANGE,
+    "assign_grid_worker": _FILE_CHANGE,
+    "add_honour": _FILE_CHANGE,
+    "mark_survivor_tie": _FILE_CHANGE,
+    "search_audit": expect(403, auditor=200),
+    "verify_audit": expect(403, auditor=200),
+}
+
+
+@pytest.fixture(scope="module")
+def files(system):
+    made = {}
+    for label, station in (("FILE", STATION), ("OTHER_FILE", OTHER_STATION)):
+        response = system["http"].post(f"{system['base']}/api/v1/veterans",
+                                       json=veteran_payload(service_station=station), timeout=15)
+        assert response.status_code == 201, response.text
+        made[label] = response.json()["veteran_id"]
+    return made
+
+
+def _headers(system, files, caller):
+    claims = CALLERS[caller]
+    if claims is None:
+        return {}
+    claims = dict(claims)
+    if claims.get("veteran_id"):
+        claims["veteran_id"] = files[claims["veteran_id"]]
+    roles = claims.pop("roles")
+    return {"Authorization": "Bearer " + system["token"](roles, f"matrix-{caller}", **claims)}
+
+
+def _body(document, operation, caller):
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if content is None:
+        return None
+    name = content["schema"]["$ref"].rsplit("/", 1)[-1]
+    body = copy.deepcopy(document["components"]["schemas"][name]["example"])
+    if name == "RegisterVeteranRequest":
+        body = veteran_payload(service_station=STATION, id_number=unique_id_number())
+    if name == "MarkSurvivorTieRequest":
+        body["fallen_name"] = f"烈士{caller}"  # one tie per caller, never a duplicate
+    if name == "RecordDischargeRequest":
+        body["discharged_on"] = "2025-12-01"  # after any enlistment the factory draws
+    if name == "RecordPartyMembershipRequest":
+        body["joined_on"] = "2025-07-01"  # after any 18th birthday the factory draws
+    if name == "AddHonourRequest":
+        body["honour"] = f"三等功 {uuid.uuid4().hex[:6]}"
+    return body
+
+
+def _operations(document):
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+def test_every_role_in_the_access_tables_has_a_caller_here():
+    assert {role for claims in CALLERS.values() if claims for role in claims["roles"]} == \
+        set(access.ROLES)
+
+
+def test_every_operation_with_every_role(system, files):
+    http = system["http"]
+    document = http.get(f"{system['base']}/api/v1/openapi.json", timeout=5).json()
+    missing = [op["operationId"] for _, _, op in _operations(document)
+               if op["operationId"] not in EXPECTED]
+    assert missing == [], f"operations with no expected statuses here: {missing}"
+    headers = {caller: _headers(system, files, caller) for caller in CALLERS}
+    wrong = []
+    for path, method, operation in _operations(document):
+        op_id = operation["operationId"]
+        url = system["base"] + path.replace("{veteran_id}", files["FILE"]).replace(
+            "{asset}", "swagger-ui.css")
+        for caller, expected in EXPECTED[op_id].items():
+            body = _body(document, operation, caller)
+            response = http.request(
+                method.upper(), url, timeout=15,
+                data=None if body is None else json.dumps(body),
+                # None removes the session's own token: anonymous sends no Authorization at all.
+                headers={"Authorization": headers[caller].get("Authorization"),
+                         "Content-Type": "application/json"})
+            if response.status_code != expected:
+                wrong.append(f"{method.upper()} {path} as {caller}: {response.status_code} "
+                             f"(expected {expected}) {response.text[:120]}")
+            if response.status_code in (401, 403, 404):
+                # Refusals are the JSON error body, naming the right error.
+                error = response.json()["error"]
+                assert error == {401: "unauthenticated", 403: "forbidden",
+                                 404: "not_found"}[response.status_code]
+    assert wrong == [], "\n".join(wrong)

@@ -8,6 +8,8 @@ where a loss would be silent, are still published with confirms by the relay.
 """
 from __future__ import annotations
 
+import re
+
 import amqp.exceptions
 import kombu.exceptions
 import structlog
@@ -32,8 +34,25 @@ class _UnconfirmedResponder(Responder):
     publisher_cls = _UnconfirmedPublisher
 
 
+# Where a reply may go: a caller's reply queue key, as nameko's proxies make it (a uuid) or as a
+# department's catch-up client makes it (chassis/catchup_client.py). The broker cannot restrict
+# the reply_to a caller writes, so it is checked here: a reply addressed to "registry.get_veteran"
+# would land in the service's own request queue, and a missing one kills nameko's responder.
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+REPLY_TO = re.compile(rf"{_UUID}|dept\.[a-z_]+\.reply-{_UUID}")
+
+
 class _ReplyingConsumer(RpcConsumer):
-    """nameko's RPC consumer, replying through the unconfirmed responder."""
+    """nameko's RPC consumer, replying through the unconfirmed responder, refusing bad reply keys."""
+
+    def handle_message(self, body, message):
+        reply_to = message.properties.get("reply_to")
+        if not isinstance(reply_to, str) or REPLY_TO.fullmatch(reply_to) is None:
+            # Nobody can be answered: drop it (acked), never run it, never let it kill the service.
+            log.warning("rpc.bad_reply_to", routing_key=message.delivery_info.get("routing_key"))
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
 
     def handle_result(self, message, result, exc_info):
         responder = _UnconfirmedResponder(

@@ -313,3 +313,28 @@ def test_the_broker_holds_the_departments_permissions_deploy_declares(bus_users)
     assert {p[0] for p in declared} == {f"dept-{d}" for d in DEPARTMENTS}
 
     assert broker_permissions(bus_users) == (declared, declared_topic)
+
+
+# -- what the broker cannot check: the reply address a department writes ---------------------
+
+
+@pytest.mark.parametrize("reply_to", ["registry.get_veteran", None, "rpc-registry", "#"])
+def test_a_crafted_reply_address_is_dropped_and_the_service_lives_on(dept_uri, registry,
+                                                                     reply_to):
+    """The one RPC a department may call, with a reply_to aimed at the service's own request
+    queue (or none): nameko's responder would put the reply into `rpc-registry` (or raise
+    KeyError) and kill the container. The registry drops such a request and keeps answering."""
+    def send(ch):
+        properties = pika.BasicProperties(content_type="application/json",
+                                          correlation_id=str(uuid.uuid4()),
+                                          **({"reply_to": reply_to} if reply_to else {}))
+        ch.basic_publish("nameko-rpc", "registry.events_after",
+                         json.dumps({"args": [0, 10], "kwargs": {}}).encode(), properties,
+                         mandatory=True)
+
+    as_user(dept_uri, send)
+    veteran_id = register_one(registry)
+    # Still alive and answering, more than once (a reply in its own queue would be re-consumed).
+    for _ in range(3):
+        page = catchup_client.events_after(dept_uri, DEPT, "registry", 0, 500, timeout=20)
+        assert veteran_id in [e["subject"] for e in page["events"]]

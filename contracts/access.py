@@ -121,3 +121,31 @@ def grants(operation: str, roles) -> dict[str, Scope]:
     """The caller's roles that may run this operation, with the scope each reaches."""
     rule = OPERATIONS.get(operation, {})
     return {role: rule[role] for role in roles if role in rule}
+
+
+# -- the tables as docs/trust.md shows them (a test keeps the document in step) -------------------
+
+_SCOPE_WORDS = {None: "–", OWN: "own", STATIONS: "stations", DISTRICT: "all", SELF: "self"}
+_ROLE_ORDER = ("veteran", "station_worker", "registry_clerk", "placement_officer",
+               "benefits_officer", "disputes_officer", "employment_officer", "approver", "leader",
+               "auditor", "department")
+
+
+def as_markdown() -> str:
+    """The operation matrix and the field table, in Markdown."""
+    lines = ["| operation | " + " | ".join(_ROLE_ORDER) + " |",
+             "|---|" + "---|" * len(_ROLE_ORDER)]
+    for op, rule in OPERATIONS.items():
+        lines.append(f"| `{op}` | " + " | ".join(_SCOPE_WORDS[rule.get(r)] for r in _ROLE_ORDER)
+                     + " |")
+    columns = [r for r in _ROLE_ORDER if r != "department"] + sorted(DEPARTMENT_FIELDS)
+    lines += ["", "| field | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+    for name in (f for f in FILE_FIELDS if f not in IDENTIFIERS):
+        cells = []
+        for column in columns:
+            seen = (entitled_fields(["department"], column) if column in DEPARTMENT_FIELDS
+                    else entitled_fields([column], None))
+            cells.append("✓" if name in seen else "")
+        personal = " (personal)" if name in PERSONAL_FIELDS else ""
+        lines.append(f"| `{name}`{personal} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -48,3 +48,12 @@ def test_list_rows_derive_their_masked_number_from_the_id_number_entitlement():
     assert "id_number_masked" in access.entitled_summary_fields(["registry_clerk"], None)
     assert "id_number_masked" not in access.entitled_summary_fields(["leader"], None)
     assert "name" not in access.entitled_summary_fields(["leader"], None)
+
+
+def test_docs_trust_md_shows_the_tables_as_they_are():
+    from pathlib import Path
+
+    document = (Path(__file__).resolve().parents[2] / "docs" / "trust.md").read_text()
+    operations, fields = access.as_markdown().split("\n\n")
+    assert operations in document, "docs/trust.md's operation matrix is stale"
+    assert fields in document, "docs/trust.md's field table is stale"

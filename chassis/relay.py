@@ -29,6 +29,10 @@ log = structlog.get_logger("vetlife.relay")
 # What a lost broker or database raises; the relay reconnects and re-publishes from its checkpoint.
 RETRYABLE = (pika.exceptions.AMQPError, StoreUnavailable, psycopg2.Error, OSError)
 
+# The service's public form (contracts/publication.py): allow-listed fields only. It raises for
+# an event type with no allow-list, which is not retryable: the relay stops before the batch that
+# holds the event rather than publish a stored payload, and resumes from its checkpoint once the
+# contract declares one.
 PublicForm = Callable[[RecordedEvent], dict[str, Any]]
 
 

@@ -1,4 +1,4 @@
-"""The event catalogue: every published event and its payload, as an AsyncAPI 2.6 document."""
+"""The event catalogue: every published event and its public payload, as an AsyncAPI 2.6 document."""
 from __future__ import annotations
 
 import argparse
@@ -11,16 +11,15 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from chassis.envelope import CLOUDEVENTS_CONTENT_TYPE
 from contracts import registry
+from contracts.publication import Publication
 
 DOCUMENT = Path(__file__).with_name("asyncapi.json")
 
-# Per service: its exchange, and per event type the schema of the payload departments receive.
-PUBLISHED = {
-    "registry": {
-        **registry.EVENT_SCHEMAS,
-        "VeteranRegistered": registry.VeteranRegisteredPublicV1,
-        "ContactAmended": registry.ContactAmendedPublicV1,
-    },
+# Per service (its exchange is `<service>.events`), what its relay publishes: the public schema
+# of every event type, the very allow-lists `public_form` builds payloads from, never the stored
+# schemas. A new service adds its Publication here.
+PUBLISHED: dict[str, Publication] = {
+    "registry": registry.public_form,
 }
 
 ENVELOPE = {
@@ -34,7 +33,8 @@ ENVELOPE = {
         "type": {"type": "string", "description": "the event type, also the routing key"},
         "subject": {"type": "string", "description": "the stream: the veteran id"},
         "time": {"type": "string", "format": "date-time", "description": "occurred at"},
-        "dataschema": {"type": "string", "example": "urn:vetlife:registry:VeteranRegistered:v1"},
+        "dataschema": {"type": "string", "example": "urn:vetlife:registry:VeteranRegistered:v1",
+                       "description": "names the payload's schema: <service>.<type>.v<n> below"},
         "datacontenttype": {"type": "string", "const": "application/json"},
         "position": {"type": "integer", "description": "the producer's gap-free global position"},
         "streamversion": {"type": "integer"},
@@ -47,28 +47,36 @@ ENVELOPE = {
 }
 
 
+def schema_key(service: str, event_type: str) -> str:
+    """The component name of a public payload schema, with the version its dataschema names."""
+    return f"{service}.{event_type}.v{PUBLISHED[service].versions[event_type]}"
+
+
 def payload_schemas() -> dict:
-    """JSON schemas of every published payload, converted from the marshmallow contracts."""
+    """JSON schemas of every public payload, converted from the marshmallow allow-lists."""
     spec = APISpec(title="payloads", version="1", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()])
-    for service, events in PUBLISHED.items():
-        for event_type, schema in events.items():
-            spec.components.schema(f"{service}.{event_type}.v1", schema=schema)
+    for service, publication in PUBLISHED.items():
+        for event_type, schema in publication.schemas.items():
+            spec.components.schema(schema_key(service, event_type), schema=schema)
     return spec.to_dict()["components"]["schemas"]
 
 
 def document() -> dict:
     schemas = payload_schemas()
     channels, messages = {}, {}
-    for service, events in PUBLISHED.items():
-        for event_type in events:
+    for service, publication in PUBLISHED.items():
+        for event_type in publication.schemas:
             key = f"{service}.{event_type}"
+            version = publication.versions[event_type]
             messages[key] = {
                 "name": event_type,
                 "contentType": CLOUDEVENTS_CONTENT_TYPE,
                 "payload": {**ENVELOPE, "properties": {
                     **ENVELOPE["properties"],
-                    "data": {"$ref": f"#/components/schemas/{key}.v1"}}},
+                    "dataschema": {"type": "string", "const": f"urn:vetlife:{service}:"
+                                                              f"{event_type}:v{version}"},
+                    "data": {"$ref": f"#/components/schemas/{schema_key(service, event_type)}"}}},
             }
             channels[f"{service}.events/{event_type}"] = {
                 "description": f"{event_type} events of the {service} service",
@@ -83,7 +91,11 @@ def document() -> dict:
         "asyncapi": "2.6.0",
         "info": {"title": "vetlife events", "version": "1.0.0",
                  "description": "What departments can subscribe to: bind a queue to the "
-                                "exchange with the event type as routing key (README)."},
+                                "exchange with the event type as routing key (README). "
+                                "Payloads carry pseudonymous ids and non-identifying facts "
+                                "only, never identity; a field not listed here is not "
+                                "published. Entitled departments read identity through the "
+                                "gateway, audited."},
         "defaultContentType": CLOUDEVENTS_CONTENT_TYPE,
         "channels": channels,
         "components": {"messages": messages, "schemas": schemas},

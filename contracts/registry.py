@@ -9,6 +9,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from chassis.envelope import NewEvent, RecordedEvent
 from contracts import instance
+from contracts.publication import Derivation, Publication, present, year_of
 from contracts.versioning import Upcasters
 
 SOURCE = "/vetlife/registry"
@@ -16,12 +17,6 @@ DISCHARGE_CATEGORIES = ("discharged_soldier", "transferred_officer", "transferre
                         "retired_officer", "demobilised")
 LIFE_STAGES = ("enlistment", "service", "discharge", "employment", "preferential")
 SURVIVOR_TIES = ("martyr", "died_on_duty", "died_of_illness")
-
-
-def _mask(number: str | None) -> str | None:
-    if not number:
-        return number
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
 # -- events, version 1 --------------------------------------------------------------------------
@@ -94,52 +89,113 @@ EVENT_SCHEMAS: dict[str, type[Schema]] = {
 upcast = Upcasters({event_type: 1 for event_type in EVENT_SCHEMAS})
 
 
-# -- what departments see: personal data stays in the registry (ARCHITECTURE.md invariant 7) ----
+# -- what departments see: pseudonymous ids and facts, never identity ----------------------------
+# The allow-list (contracts/publication.py): a stored field reaches the bus only if its event
+# type's public schema below declares it, copied or derived. These public forms replace the
+# first ones (which carried the name, a masked ID number, the birth date, the fallen's name and
+# the grid worker's name) before any department subscribed, so they are still version 1.
+# A department entitled to identity reads it through the gateway, audited (README).
+
+_NULLABLE = {"required": True, "allow_none": True}
+
 
 class VeteranRegisteredPublicV1(Schema):
-    """VeteranRegistered as published: no ID number, phone or address; a masked ID number."""
+    """A new veteran file as departments receive it: the pseudonymous id and coarse facts.
 
-    veteran_id = fields.String()
-    name = fields.String()
-    id_number_masked = fields.String()
-    sex = fields.String()
-    birth_date = fields.Date()
-    township = fields.String()
-    service_station = fields.String()
-    enlisted_on = fields.Date()
-    discharged_on = fields.Date(allow_none=True)
-    branch = fields.String()
-    rank = fields.String()
-    discharge_category = fields.String()
-    life_stage = fields.String()
+    Never the name, the ID number or any part of it (not even the area code: no department
+    needs the birthplace county, and it narrows a township's veterans further), the birth date,
+    the phone or the address. Dates of service are published as years.
+    """
+
+    veteran_id = fields.String(required=True, metadata={"description": "pseudonymous id"})
+    sex = fields.String(required=True, validate=validate.OneOf(["male", "female"]))
+    birth_year = fields.Integer(required=True, metadata={"description": "year of birth only"})
+    township = fields.String(required=True)
+    service_station = fields.String(required=True)
+    enlisted_year = fields.Integer(required=True)
+    discharged_year = fields.Integer(**_NULLABLE, metadata={"description": "null: in service"})
+    branch = fields.String(required=True)
+    rank = fields.String(required=True)
+    discharge_category = fields.String(required=True,
+                                       validate=validate.OneOf(DISCHARGE_CATEGORIES))
+    life_stage = fields.String(required=True, validate=validate.OneOf(LIFE_STAGES))
+    area_code_known = fields.Boolean(required=True,
+                                     metadata={"description": "false: flagged for review"})
 
 
 class ContactAmendedPublicV1(Schema):
-    veteran_id = fields.String()
-    phone_changed = fields.Boolean()
-    address_changed = fields.Boolean()
+    """The contact on file changed; never the new phone or address.
 
-
-_REGISTERED_PUBLIC_FIELDS = tuple(VeteranRegisteredPublicV1._declared_fields)
-
-
-def public_form(event: RecordedEvent) -> dict[str, Any]:
-    """The payload a subscriber receives for a stored event.
-
-    Stored payloads are already in wire form (ISO dates), so this selects the public schema's
-    fields rather than loading and dumping: the relay calls it for every event it publishes.
+    The stored event holds the contact after the change, not which part changed, so what is
+    published is whether a phone and an address are now on file.
     """
-    data = event.data
-    if event.event_type == "VeteranRegistered":
-        public = {**data, "id_number_masked": _mask(data.get("id_number"))}
-        return {name: public.get(name) for name in _REGISTERED_PUBLIC_FIELDS}
-    if event.event_type == "ContactAmended":
-        return {
-            "veteran_id": data["veteran_id"],
-            "phone_changed": data.get("phone") is not None,
-            "address_changed": data.get("address") is not None,
-        }
-    return dict(data)
+
+    veteran_id = fields.String(required=True)
+    phone_on_file = fields.Boolean(required=True)
+    address_on_file = fields.Boolean(required=True)
+
+
+class DischargeRecordedPublicV1(Schema):
+    veteran_id = fields.String(required=True)
+    discharged_year = fields.Integer(required=True)
+    discharge_category = fields.String(required=True,
+                                       validate=validate.OneOf(DISCHARGE_CATEGORIES))
+    rank = fields.String(**_NULLABLE)
+
+
+class PartyMembershipRecordedPublicV1(Schema):
+    veteran_id = fields.String(required=True)
+    joined_year = fields.Integer(required=True)
+    party_branch = fields.String(required=True, metadata={"description": "an organisation"})
+
+
+class GridWorkerAssignedPublicV1(Schema):
+    """A grid worker now looks after the veteran; the worker's name is a person's, so it stays
+    in the registry."""
+
+    veteran_id = fields.String(required=True)
+    grid_worker_assigned = fields.Boolean(required=True)
+
+
+class HonourAddedPublicV1(Schema):
+    veteran_id = fields.String(required=True)
+    honour = fields.String(required=True)
+    awarded_year = fields.Integer(**_NULLABLE)
+
+
+class SurvivorTieMarkedPublicV1(Schema):
+    """The veteran's family is a survivor family; never the name of the one who died."""
+
+    veteran_id = fields.String(required=True)
+    tie = fields.String(required=True, validate=validate.OneOf(SURVIVOR_TIES))
+    relation = fields.String(required=True)
+
+
+PUBLIC_SCHEMAS: dict[str, type[Schema]] = {
+    "VeteranRegistered": VeteranRegisteredPublicV1,
+    "ContactAmended": ContactAmendedPublicV1,
+    "DischargeRecorded": DischargeRecordedPublicV1,
+    "PartyMembershipRecorded": PartyMembershipRecordedPublicV1,
+    "GridWorkerAssigned": GridWorkerAssignedPublicV1,
+    "HonourAdded": HonourAddedPublicV1,
+    "SurvivorTieMarked": SurvivorTieMarkedPublicV1,
+}
+# Public facts computed from private fields; every other public field is copied by name.
+DERIVED: dict[str, dict[str, Derivation]] = {
+    "VeteranRegistered": {"birth_year": year_of("birth_date"),
+                          "enlisted_year": year_of("enlisted_on"),
+                          "discharged_year": year_of("discharged_on")},
+    "ContactAmended": {"phone_on_file": present("phone"), "address_on_file": present("address")},
+    "DischargeRecorded": {"discharged_year": year_of("discharged_on")},
+    "PartyMembershipRecorded": {"joined_year": year_of("joined_on")},
+    "GridWorkerAssigned": {"grid_worker_assigned": present("grid_worker")},
+    "HonourAdded": {"awarded_year": year_of("awarded_on")},
+}
+
+public_form = Publication("registry", PUBLIC_SCHEMAS, DERIVED, stored=EVENT_SCHEMAS,
+                          versions=upcast.current)
+"""The payload a subscriber receives for a stored event (the relay's and events_after's `data`);
+raises NotPublishable for an event type without a public schema."""
 
 
 # -- domain events <-> stored payloads ------------------------------------------------------------

@@ -230,8 +230,8 @@ class PoisonEvent(Drill):
         now = datetime.now(UTC).isoformat()
         self.poison_id = str(uuid.uuid4())
         self.poison_veteran = str(uuid.uuid4())
-        # Looks like the registry's own event, but its data lacks `name`: HR's handler raises
-        # KeyError on every attempt, whatever the retries.
+        # Looks like the registry's own event, but its data lacks `service_station`: HR's
+        # handler raises KeyError on every attempt, whatever the retries.
         event = {
             "specversion": "1.0", "id": self.poison_id, "source": contract.SOURCE,
             "type": "VeteranRegistered", "subject": self.poison_veteran, "time": now,
@@ -239,8 +239,8 @@ class PoisonEvent(Drill):
             "dataschema": "urn:vetlife:registry:VeteranRegistered:v1", "schemaversion": 1,
             "streamversion": 1, "position": reg.head + 1_000_000, "recordedat": now,
             "correlationid": str(uuid.uuid4()), "causationid": "", "actor": "faults",
-            "data": {"veteran_id": self.poison_veteran, "service_station": "多湖街道退役军人服务站",
-                     "discharge_category": "discharged_soldier", "sex": "male"},
+            "data": {"veteran_id": self.poison_veteran, "discharge_category": "discharged_soldier",
+                     "sex": "male", "birth_year": 1968},
         }
         properties = pika.BasicProperties(
             content_type=CLOUDEVENTS_CONTENT_TYPE, content_encoding="utf-8",

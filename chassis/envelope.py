@@ -77,7 +77,9 @@ class RecordedEvent:
             "recordedat": self.recorded_at.isoformat(),
             "correlationid": self.correlation_id,
             "causationid": self.causation_id or "",
-            "actor": self.actor,
+            # A public form names the role that acted, not the person: who exactly stays in the
+            # store and in the gateway's audit log.
+            "actor": self.actor if data is None else public_actor(self.actor),
             "data": self.data if data is None else data,
         }
 
@@ -97,3 +99,8 @@ class RecordedEvent:
             actor=ce.get("actor", ""),
             data=ce.get("data") or {},
         )
+
+
+def public_actor(actor: str) -> str:
+    """`station_worker:zhou.min` -> `station_worker`: the role, never the subject."""
+    return actor.split(":", 1)[0]

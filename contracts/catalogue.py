@@ -42,7 +42,9 @@ ENVELOPE = {
         "recordedat": {"type": "string", "format": "date-time"},
         "correlationid": {"type": "string"},
         "causationid": {"type": "string"},
-        "actor": {"type": "string"},
+        "actor": {"type": "string",
+                  "description": "the role that acted (station_worker, veteran, system...), "
+                                 "never who"},
     },
 }
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 import uuid
@@ -102,8 +103,10 @@ def command_id_from(request: Request, principal: Principal) -> str | None:
         raise GatewayError("invalid_input", "Idempotency-Key must be 8-128 characters of "
                            "letters, digits, '_', '-', '.' or ':'",
                            {"Idempotency-Key": ["invalid format"]})
-    # Keys are the caller's own: one caller's key can never replay another caller's result.
-    return f"gateway:{principal.subject}:{key}"
+    # Keys are the caller's own: one caller's key can never replay another caller's result. The
+    # subject is hashed because the command id travels on the bus as the events' causation id.
+    caller = hashlib.sha256(principal.subject.encode()).hexdigest()[:16]
+    return f"gateway:{caller}:{key}"
 
 
 def expected_version_from(request: Request) -> int | None:

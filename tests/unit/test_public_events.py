@@ -107,3 +107,27 @@ def test_a_publication_table_that_does_not_add_up_is_refused_at_import():
         Publication("demo", {"Born": _Stored}, {"Born": {"born_year": year_of("born_on")}})
     with pytest.raises(ValueError, match="no public schema"):
         Publication("demo", {}, {"Born": {"born_year": year_of("born_on")}})
+
+
+def test_the_published_envelope_names_the_role_that_acted_not_the_person():
+    now = datetime.now(UTC)
+    event = RecordedEvent("e1", "GridWorkerAssigned", 1, "v1", 2, 7, now, now, "c",
+                          "gateway:0123456789abcdef:key-1", "station_worker:zhou.min",
+                          {"veteran_id": "v1", "grid_worker": "网格员周敏"})
+    published = event.to_cloudevent(contract.SOURCE, contract.public_form(event))
+    assert published["actor"] == "station_worker"
+    assert "zhou.min" not in str(published) and "周敏" not in str(published)
+    # The store's own (full) form keeps who it was.
+    assert event.to_cloudevent(contract.SOURCE)["actor"] == "station_worker:zhou.min"
+
+
+def test_the_gateways_command_id_carries_no_subject():
+    from gateway.service import command_id_from
+    from gateway.tokens import Principal
+
+    class Request:
+        headers = {"Idempotency-Key": "portal-0001"}
+
+    command_id = command_id_from(Request(), Principal("vet-chen-13857912345", ("veteran",)))
+    assert command_id.endswith(":portal-0001") and "chen" not in command_id
+    assert "13857912345" not in command_id

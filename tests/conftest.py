@@ -21,8 +21,14 @@ AMQP = os.environ.get("VETLIFE_TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:567
 INFRA_HINT = "run `scripts/infra.sh --test-vhost` (make test does) to start it"
 
 
+# Two test runs at once (two engineers on one machine) each set their own suffix, so neither
+# drops the other's databases; with their own VETLIFE_TEST_AMQP_URI vhost and VETLIFE_E2E_PORT.
+DB_SUFFIX = os.environ.get("VETLIFE_TEST_DB_SUFFIX", "")
+
+
 def fresh_database(name: str, directories) -> str:
     """Drop and recreate a test database, then migrate it; returns its URL."""
+    name = f"{name}{DB_SUFFIX}"
     try:
         admin = psycopg2.connect(f"{PG}/postgres", connect_timeout=5)
     except psycopg2.OperationalError as exc:

@@ -13,8 +13,17 @@ _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
 PERSONAL_KEYS = frozenset({"id_number", "phone", "address", "resident_id_number", "mobile"})
 
 
+def mask_id_number(number: str) -> str:
+    """The one way an ID number is shown masked (lists, logs): the first 4 and last 4 characters
+    of an 18-character number; anything shorter or longer is hidden whole, so a malformed number
+    never shows more than a well-formed one."""
+    if len(number) != 18:
+        return "*" * len(number)
+    return number[:4] + "*" * 10 + number[-4:]
+
+
 def mask_text(text: str) -> str:
-    text = _ID_NUMBER.sub(lambda m: m.group(1)[:4] + "*" * 10 + m.group(3)[-4:], text)
+    text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
     text = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
     return _LANDLINE.sub(lambda m: m.group(1) + "-****" + m.group(2)[-2:], text)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import psycopg2.extras
 
 from chassis.envelope import RecordedEvent
-from services.registry.domain.id_number import mask_id_number
+from chassis.pii import mask_id_number
 
 
 def _row(event: RecordedEvent) -> tuple:

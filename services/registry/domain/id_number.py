@@ -1,4 +1,4 @@
-"""The resident ID number (居民身份证号码, GB 11643-1999): parsing, checking and masking."""
+"""The resident ID number (居民身份证号码, GB 11643-1999): parsing and checking."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -14,13 +14,6 @@ LENGTH = 18
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 
-def mask_id_number(number: str) -> str:
-    """Keep the first 4 and last 4 characters, hide the rest: safe for logs and screens."""
-    if len(number) <= 8:
-        return "*" * len(number)
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
-
-
 @dataclass(frozen=True, repr=False)
 class ResidentIdNumber:
     """A checked resident ID number and what it tells about its holder."""
@@ -33,15 +26,13 @@ class ResidentIdNumber:
     # codes are created, merged and retired over the decades.
     area_code_known: bool
 
-    def masked(self) -> str:
-        return mask_id_number(self.number)
-
-    # Only the masked form, so a number can never reach a log through an f-string or a repr.
+    # No part of the number, so it can never reach a log through an f-string or a repr. Masking
+    # for display is chassis.pii.mask_id_number's job, outside the domain.
     def __repr__(self) -> str:
-        return f"ResidentIdNumber({self.masked()!r})"
+        return f"ResidentIdNumber(area_code_known={self.area_code_known})"
 
     def __str__(self) -> str:
-        return self.masked()
+        return "<resident ID number>"
 
 
 def parse_id_number(raw: str, today: date) -> ResidentIdNumber:

@@ -14,14 +14,23 @@ from chassis.db import ensure_database
 CHASSIS_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+# Top-level packages with a database of their own (the gateway keeps its audit log there).
+OWN_DATABASE_PACKAGES = ("gateway",)
+
+
 def service_migrations(service: str) -> Path:
-    """A service's own migrations: `services/<name>/migrations` (or an example's, for demos)."""
-    for package in (f"services.{service}", f"examples.{service}"):
+    """A service's own migrations: `services/<name>/migrations` (or an example's, for demos), or
+    `gateway/migrations` for the gateway."""
+    packages = [f"services.{service}", f"examples.{service}"]
+    if service in OWN_DATABASE_PACKAGES:
+        packages.append(service)
+    for package in packages:
         try:
             return Path(str(importlib.resources.files(package))) / "migrations"
         except ModuleNotFoundError:
             continue
-    raise SystemExit(f"no service called {service!r} (looked in services/ and examples/)")
+    raise SystemExit(f"no service called {service!r} (looked in services/, examples/ and "
+                     f"{', '.join(p + '/' for p in OWN_DATABASE_PACKAGES)})")
 
 
 def migrate(url: str, directories: list[Path]) -> list[str]:

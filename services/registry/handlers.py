@@ -6,8 +6,9 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from chassis.commands import NotVisible, change_stream
 from chassis.envelope import Metadata, new_id
-from chassis.errors import ClaimTaken, IdempotencyKeyReused, StreamVersionConflict
+from chassis.errors import ClaimTaken
 from chassis.store import PostgresEventStore, request_digest
 from contracts import instance
 from contracts import registry as contract
@@ -16,7 +17,6 @@ from services.registry.domain.errors import AlreadyRegistered, VeteranNotFound
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ID_NUMBER_CLAIM = "resident_id_number"
-CONFLICT_RETRIES = 3
 
 
 def shanghai_today() -> date:
@@ -31,17 +31,6 @@ class Accepted:
     veteran_id: str
     version: int
     replayed: bool = False
-
-
-def _replay(store: PostgresEventStore, command_id: str | None, request: str) -> Accepted | None:
-    if command_id is None:
-        return None
-    seen = store.handled_command(command_id)
-    if seen is None:
-        return None
-    if seen.request_digest not in (None, request):
-        raise IdempotencyKeyReused(command_id)
-    return Accepted(seen.stream_id, seen.stream_version, replayed=True)
 
 
 def load_file(store: PostgresEventStore, veteran_id: str) -> model.VeteranFile:
@@ -79,36 +68,23 @@ def change_file(store: PostgresEventStore, veteran_id: str, cmd,
     """Run a decision on the file's current state and append what it decided.
 
     With `expected_version` (the client's If-Match) a stale file is a conflict for the client to
-    resolve. Without it, a concurrent write makes us decide again on the fresh state: the
-    decision is re-run, so nothing is lost, and it is bounded so it cannot spin.
-
+    resolve; without it a lost race is decided again on the fresh file (chassis.commands).
     `within_stations` is the caller's reach (a station worker's stations): a file outside it is
     answered exactly as a file that does not exist, so nobody learns which ids are in use.
     """
-    request = request_digest({"veteran_id": veteran_id, **asdict(cmd)})
-    if (replayed := _replay(store, command_id, request)) is not None:
-        return replayed
-    attempts = 1 if expected_version is not None else CONFLICT_RETRIES
-    for attempt in range(1, attempts + 1):
-        veteran_file = load_file(store, veteran_id)
-        if within_stations is not None and \
-                veteran_file.service_station not in within_stations:
-            raise VeteranNotFound("no veteran file with this veteran id")
-        if expected_version is not None and veteran_file.version != expected_version:
-            raise StreamVersionConflict(veteran_id, expected_version, veteran_file.version)
-        events = decide(veteran_file)
-        if not events:
-            return Accepted(veteran_id, veteran_file.version)
-        try:
-            result = store.append(
-                veteran_id, [contract.to_new_event(e) for e in events], veteran_file.version,
-                meta, command_id=command_id, request=request,
-            )
-            return Accepted(veteran_id, result.stream_version, result.replayed)
-        except StreamVersionConflict:
-            if attempt == attempts:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        accepted = change_stream(
+            store, veteran_id, load=load_file, decide=decide,
+            to_new_events=lambda events: [contract.to_new_event(e) for e in events],
+            meta=meta, command_id=command_id,
+            request=request_digest({"veteran_id": veteran_id, **asdict(cmd)}),
+            expected_version=expected_version,
+            visible=None if within_stations is None
+            else lambda f: f.service_station in within_stations,
+        )
+    except NotVisible:
+        raise VeteranNotFound("no veteran file with this veteran id") from None
+    return Accepted(accepted.stream_id, accepted.version, accepted.replayed)
 
 
 def file_reply(veteran_file: model.VeteranFile) -> dict:

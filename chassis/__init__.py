@@ -2,4 +2,4 @@
 import warnings
 
 # eventlet announces its own deprecation on import; ARCHITECTURE.md: filter that one, never others.
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated", category=DeprecationWarning)
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")

@@ -9,6 +9,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from chassis.envelope import NewEvent, RecordedEvent
 from contracts import instance
+from contracts.commands import StreamCommand
 from contracts.publication import Derivation, Publication, present, year_of
 from contracts.versioning import Upcasters
 
@@ -412,3 +413,20 @@ class VeteranListReply(Schema):
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True)
     total = fields.Integer(required=True)
+
+
+# -- the file commands: one line each (contracts/commands.py says what comes from a line) ---------
+
+FILE_COMMANDS = (
+    StreamCommand("amend_contact", "PATCH", "/contact", "amend phone and/or address",
+                  AmendContactRequest),
+    StreamCommand("record_discharge", "POST", "/discharge", "record discharge",
+                  RecordDischargeRequest),
+    StreamCommand("record_party_membership", "POST", "/party-membership",
+                  "record party membership", RecordPartyMembershipRequest),
+    StreamCommand("assign_grid_worker", "PUT", "/grid-worker", "assign a grid worker",
+                  AssignGridWorkerRequest),
+    StreamCommand("add_honour", "POST", "/honours", "add an honour", AddHonourRequest),
+    StreamCommand("mark_survivor_tie", "POST", "/survivor-ties",
+                  "mark a survivor family tie (三属)", MarkSurvivorTieRequest),
+)

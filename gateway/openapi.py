@@ -24,12 +24,7 @@ class ErrorReply(Schema):
 
 SCHEMAS = {
     "RegisterVeteranRequest": contract.RegisterVeteranRequest,
-    "AmendContactRequest": contract.AmendContactRequest,
-    "RecordDischargeRequest": contract.RecordDischargeRequest,
-    "RecordPartyMembershipRequest": contract.RecordPartyMembershipRequest,
-    "AssignGridWorkerRequest": contract.AssignGridWorkerRequest,
-    "AddHonourRequest": contract.AddHonourRequest,
-    "MarkSurvivorTieRequest": contract.MarkSurvivorTieRequest,
+    **{command.schema_name: command.request for command in contract.FILE_COMMANDS},
     "CommandAccepted": contract.CommandAccepted,
     "Error": ErrorReply,
     "Me": audit_contract.Me,
@@ -173,22 +168,9 @@ PATHS = {
                                       **_json("VeteranFile")},
                               **_errors(400, 404, 502, *_GUARDED)}},
     },
-    "/api/v1/veterans/{veteran_id}/contact": {
-        "patch": _file_command("amend_contact", "amend phone and/or address",
-                               "AmendContactRequest")},
-    "/api/v1/veterans/{veteran_id}/discharge": {
-        "post": _file_command("record_discharge", "record discharge", "RecordDischargeRequest")},
-    "/api/v1/veterans/{veteran_id}/party-membership": {
-        "post": _file_command("record_party_membership", "record party membership",
-                              "RecordPartyMembershipRequest")},
-    "/api/v1/veterans/{veteran_id}/grid-worker": {
-        "put": _file_command("assign_grid_worker", "assign a grid worker",
-                             "AssignGridWorkerRequest")},
-    "/api/v1/veterans/{veteran_id}/honours": {
-        "post": _file_command("add_honour", "add an honour", "AddHonourRequest")},
-    "/api/v1/veterans/{veteran_id}/survivor-ties": {
-        "post": _file_command("mark_survivor_tie", "mark a survivor family tie (三属)",
-                              "MarkSurvivorTieRequest")},
+    **{f"/api/v1/veterans/{{veteran_id}}{command.path}": {
+        command.method.lower(): _file_command(command.name, command.summary, command.schema_name)}
+       for command in contract.FILE_COMMANDS},
     "/api/v1/audit": {"get": {
         "operationId": "search_audit", "summary": "the audit log, for auditors",
         "parameters": [{"in": "query", "schema": audit_contract.AuditQuery}, X_PURPOSE],

@@ -44,15 +44,8 @@ VETERAN_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
 PURPOSE_MAX = 200
 API = "/api/v1"
 
-# Each file-changing route: the contract its body must meet (the RPC has the same name).
-FILE_COMMANDS = {
-    "amend_contact": contract.AmendContactRequest,
-    "record_discharge": contract.RecordDischargeRequest,
-    "record_party_membership": contract.RecordPartyMembershipRequest,
-    "assign_grid_worker": contract.AssignGridWorkerRequest,
-    "add_honour": contract.AddHonourRequest,
-    "mark_survivor_tie": contract.MarkSurvivorTieRequest,
-}
+# Each file-changing route, by name: its request contract (the RPC has the same name).
+FILE_COMMANDS = {command.name: command for command in contract.FILE_COMMANDS}
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
@@ -400,7 +393,7 @@ class GatewayService:
             self._record_quietly(call, command, "not_found", veteran_id)
             raise GatewayError("not_found", "no veteran file with this veteran id", status=404)
         payload = json_body(request)
-        instance(FILE_COMMANDS[command]).load(payload)
+        instance(FILE_COMMANDS[command].request).load(payload)
         reach = call.within_stations()
         if access.OWN in call.scopes and reach == []:
             reach = None  # the veteran's own file, checked above
@@ -416,36 +409,6 @@ class GatewayService:
             raise
         self._record(self._entry(call, command, "ok", veteran_id, fields=payload.keys()))
         return json_response(accepted, headers={"ETag": f'"{accepted["version"]}"'})
-
-    @api("PATCH", f"{API}/veterans/<string:veteran_id>/contact")
-    @operation("amend_contact")
-    def amend_contact(self, call, veteran_id):
-        return self._file_command(call, "amend_contact", veteran_id)
-
-    @api("POST", f"{API}/veterans/<string:veteran_id>/discharge")
-    @operation("record_discharge")
-    def record_discharge(self, call, veteran_id):
-        return self._file_command(call, "record_discharge", veteran_id)
-
-    @api("POST", f"{API}/veterans/<string:veteran_id>/party-membership")
-    @operation("record_party_membership")
-    def record_party_membership(self, call, veteran_id):
-        return self._file_command(call, "record_party_membership", veteran_id)
-
-    @api("PUT", f"{API}/veterans/<string:veteran_id>/grid-worker")
-    @operation("assign_grid_worker")
-    def assign_grid_worker(self, call, veteran_id):
-        return self._file_command(call, "assign_grid_worker", veteran_id)
-
-    @api("POST", f"{API}/veterans/<string:veteran_id>/honours")
-    @operation("add_honour")
-    def add_honour(self, call, veteran_id):
-        return self._file_command(call, "add_honour", veteran_id)
-
-    @api("POST", f"{API}/veterans/<string:veteran_id>/survivor-ties")
-    @operation("mark_survivor_tie")
-    def mark_survivor_tie(self, call, veteran_id):
-        return self._file_command(call, "mark_survivor_tie", veteran_id)
 
     # -- the audit log ----------------------------------------------------------------------------
 
@@ -465,3 +428,19 @@ class GatewayService:
         return json_response({"ok": result.ok, "entries": result.entries,
                               "head_seq": result.head_seq, "problem": result.problem,
                               "first_bad_seq": result.first_bad_seq})
+
+
+def _file_command_route(command):
+    """The route for one line of contracts.registry.FILE_COMMANDS: authorised by its own rule."""
+
+    def route(self, call, veteran_id):
+        return self._file_command(call, command.name, veteran_id)
+
+    route.__name__ = route.__qualname__ = command.name
+    route.__doc__ = command.summary
+    return api(command.method, f"{API}/veterans/<string:veteran_id>{command.path}")(
+        operation(command.name)(route))
+
+
+for _command in contract.FILE_COMMANDS:
+    setattr(GatewayService, _command.name, _file_command_route(_command))

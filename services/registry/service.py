@@ -21,21 +21,18 @@ from services.registry.projections import VeteranList, list_veterans
 
 log = structlog.get_logger("vetlife.registry")
 
-# Which request schema and domain command each file-changing RPC takes, and the decision it runs.
-FILE_COMMANDS = {
-    "amend_contact": (contract.AmendContactRequest, model.AmendContact,
-                      model.VeteranFile.amend_contact),
-    "record_discharge": (contract.RecordDischargeRequest, model.RecordDischarge,
-                         model.VeteranFile.record_discharge),
-    "record_party_membership": (contract.RecordPartyMembershipRequest,
-                                model.RecordPartyMembership,
+# Each file command (contracts.registry.FILE_COMMANDS, by name): the domain command it builds
+# and the decision it runs. The RPC methods below are made from this table.
+DECISIONS = {
+    "amend_contact": (model.AmendContact, model.VeteranFile.amend_contact),
+    "record_discharge": (model.RecordDischarge, model.VeteranFile.record_discharge),
+    "record_party_membership": (model.RecordPartyMembership,
                                 model.VeteranFile.record_party_membership),
-    "assign_grid_worker": (contract.AssignGridWorkerRequest, model.AssignGridWorker,
-                           model.VeteranFile.assign_grid_worker),
-    "add_honour": (contract.AddHonourRequest, model.AddHonour, model.VeteranFile.add_honour),
-    "mark_survivor_tie": (contract.MarkSurvivorTieRequest, model.MarkSurvivorTie,
-                          model.VeteranFile.mark_survivor_tie),
+    "assign_grid_worker": (model.AssignGridWorker, model.VeteranFile.assign_grid_worker),
+    "add_honour": (model.AddHonour, model.VeteranFile.add_honour),
+    "mark_survivor_tie": (model.MarkSurvivorTie, model.VeteranFile.mark_survivor_tie),
 }
+FILE_COMMANDS = {command.name: command for command in contract.FILE_COMMANDS}
 
 
 def on_the_wire(method):
@@ -98,8 +95,9 @@ class RegistryService:
 
     def _change(self, command: str, veteran_id: str, payload: dict, command_id, expected_version,
                 actor, within_stations=None) -> dict:
-        schema, command_type, decision = FILE_COMMANDS[command]
-        cmd = command_type(veteran_id=veteran_id, **instance(schema).load(payload))
+        command_type, decision = DECISIONS[command]
+        cmd = command_type(veteran_id=veteran_id,
+                           **instance(FILE_COMMANDS[command].request).load(payload))
         today = handlers.shanghai_today()
         accepted = handlers.change_file(
             self.store, veteran_id, cmd, lambda f: decision(f, cmd, today),
@@ -107,48 +105,6 @@ class RegistryService:
             within_stations=within_stations,
         )
         return instance(contract.CommandAccepted).dump(accepted)
-
-    @rpc
-    @on_the_wire
-    def amend_contact(self, veteran_id, payload, command_id=None, expected_version=None,
-                      actor=None, within_stations=None):
-        return self._change("amend_contact", veteran_id, payload, command_id, expected_version,
-                            actor, within_stations)
-
-    @rpc
-    @on_the_wire
-    def record_discharge(self, veteran_id, payload, command_id=None, expected_version=None,
-                         actor=None, within_stations=None):
-        return self._change("record_discharge", veteran_id, payload, command_id,
-                            expected_version, actor, within_stations)
-
-    @rpc
-    @on_the_wire
-    def record_party_membership(self, veteran_id, payload, command_id=None,
-                                expected_version=None, actor=None, within_stations=None):
-        return self._change("record_party_membership", veteran_id, payload, command_id,
-                            expected_version, actor, within_stations)
-
-    @rpc
-    @on_the_wire
-    def assign_grid_worker(self, veteran_id, payload, command_id=None, expected_version=None,
-                           actor=None, within_stations=None):
-        return self._change("assign_grid_worker", veteran_id, payload, command_id,
-                            expected_version, actor, within_stations)
-
-    @rpc
-    @on_the_wire
-    def add_honour(self, veteran_id, payload, command_id=None, expected_version=None,
-                   actor=None, within_stations=None):
-        return self._change("add_honour", veteran_id, payload, command_id, expected_version,
-                            actor, within_stations)
-
-    @rpc
-    @on_the_wire
-    def mark_survivor_tie(self, veteran_id, payload, command_id=None, expected_version=None,
-                          actor=None, within_stations=None):
-        return self._change("mark_survivor_tie", veteran_id, payload, command_id,
-                            expected_version, actor, within_stations)
 
     @rpc
     @on_the_wire
@@ -175,3 +131,19 @@ class RegistryService:
             "head": head,
             "events": [e.to_cloudevent(contract.SOURCE, contract.public_form(e)) for e in events],
         }
+
+
+def _file_command_rpc(name: str):
+    """The RPC for one file command: every one takes the same arguments."""
+
+    def method(self, veteran_id, payload, command_id=None, expected_version=None, actor=None,
+               within_stations=None):
+        return self._change(name, veteran_id, payload, command_id, expected_version, actor,
+                            within_stations)
+
+    method.__name__ = method.__qualname__ = name
+    return rpc(on_the_wire(method))
+
+
+for _name in DECISIONS:
+    setattr(RegistryService, _name, _file_command_rpc(_name))

@@ -57,3 +57,22 @@ def test_a_broker_outage_is_a_503_with_a_clear_message_not_a_500():
         assert response.json["error"] == "unavailable"
         assert "broker" in response.json["message"]
         assert response.headers["Retry-After"]
+
+
+def test_every_file_command_has_its_decision_its_route_its_rpc_and_its_rule():
+    """One line in contracts.registry.FILE_COMMANDS is all a new file command needs on the wire."""
+    from nameko.rpc import Rpc
+
+    from contracts import access
+    from contracts import registry as contract
+    from services.registry.service import DECISIONS, RegistryService
+
+    names = {command.name for command in contract.FILE_COMMANDS}
+    assert set(DECISIONS) == names
+    rpcs = {name for name, attribute in vars(RegistryService).items()
+            if any(isinstance(e, Rpc) for e in getattr(attribute, ENTRYPOINT_EXTENSIONS_ATTR, ()))}
+    assert names <= rpcs
+    served = {(verb, path) for verb, path in routes()}
+    for command in contract.FILE_COMMANDS:
+        assert (command.method.lower(), f"/api/v1/veterans/{{veteran_id}}{command.path}") in served
+        assert command.name in access.OPERATIONS  # else refused to everyone (and the matrix fails)

@@ -50,6 +50,7 @@ OPERATIONS: dict[str, dict[str, Scope]] = {
     "assign_grid_worker": dict(_FILE_CHANGERS),
     "add_honour": dict(_FILE_CHANGERS),
     "mark_survivor_tie": dict(_FILE_CHANGERS),
+    "file_history": {"veteran": OWN, "station_worker": STATIONS, "registry_clerk": DISTRICT},
     "me": {role: SELF for role in ROLES},
     "my_access_log": {"veteran": OWN},
     "search_audit": {"auditor": DISTRICT},

@@ -11,6 +11,7 @@ from chassis.envelope import NewEvent, RecordedEvent
 from contracts import instance
 from contracts.commands import StreamCommand
 from contracts.publication import Derivation, Publication, present, year_of
+from contracts.routes import Route
 from contracts.versioning import Upcasters
 
 SOURCE = "/vetlife/registry"
@@ -429,4 +430,28 @@ FILE_COMMANDS = (
     StreamCommand("add_honour", "POST", "/honours", "add an honour", AddHonourRequest),
     StreamCommand("mark_survivor_tie", "POST", "/survivor-ties",
                   "mark a survivor family tie (三属)", MarkSurvivorTieRequest),
+)
+
+
+# -- operations served through the gateway's generic routes (contracts/routes.py) -----------------
+
+class HistoryEntry(Schema):
+    version = fields.Integer(required=True)
+    event_type = fields.String(required=True)
+    at = fields.String(required=True, metadata={"description": "when it was recorded"})
+    actor = fields.String(required=True, metadata={"description": "who: <role>:<subject>"})
+
+
+class FileHistoryReply(Schema):
+    """Who did what to a file, when: every change, oldest first."""
+
+    veteran_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    history = fields.List(fields.Nested(HistoryEntry), required=True)
+
+
+ROUTES = (
+    Route("file_history", "registry", "GET", "/veterans/{veteran_id}/history",
+          "who changed this file, what and when (oldest first)", reply=FileHistoryReply,
+          errors=(404,)),
 )

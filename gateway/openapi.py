@@ -8,6 +8,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
+from contracts import api_routes
 from contracts import audit as audit_contract
 from contracts import registry as contract
 
@@ -184,6 +185,42 @@ PATHS = {
 }
 
 
+def _route_operation(route) -> dict:
+    """The document's entry for one line of a service's ROUTES (contracts/routes.py)."""
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in route.params]
+    if route.query is not None:
+        parameters.append({"in": "query", "schema": route.query})
+    if route.changes:
+        parameters += [IDEMPOTENCY_KEY, IF_MATCH]
+    else:
+        parameters.append(X_PURPOSE)
+    answer = {"description": "done" if route.changes else "the answer"}
+    if route.reply is not None:
+        answer.update(_json(route.reply.__name__))
+    operation = {"operationId": route.name, "summary": route.summary, "parameters": parameters,
+                 "responses": {str(route.status): answer,
+                               # 400: a malformed header (X-Purpose, Idempotency-Key, If-Match)
+                               **_errors(*sorted({400, *route.errors,
+                                                  *((413,) if route.request else ())}),
+                                         502, *_GUARDED)}}
+    if route.request is not None:
+        operation["requestBody"] = {"required": True, **_json(route.request.__name__)}
+    return operation
+
+
+def _route_paths() -> dict:
+    paths: dict = {}
+    for route in api_routes.ROUTES:
+        paths.setdefault(f"/api/v1{route.path}", {})[route.method.lower()] = _route_operation(route)
+    return paths
+
+
+def _route_schemas() -> dict:
+    return {schema.__name__: schema for route in api_routes.ROUTES
+            for schema in (route.request, route.reply) if schema is not None}
+
+
 def _all_optional(schema: type[Schema], name: str, keep: tuple[str, ...], **extra) -> type[Schema]:
     """A reply filtered by field entitlement: any field may be withheld except `keep`."""
     declared = {}
@@ -217,12 +254,13 @@ def openapi_document() -> dict:
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
         "description": "an OIDC access token (ES256 or RS256) from the identity provider; "
                        "locally, `vetlife-token ROLE` prints one"})
-    schemas = {**SCHEMAS, "VeteranFile": VeteranFileView, "VeteranList": VeteranListView}
+    schemas = {**SCHEMAS, **_route_schemas(), "VeteranFile": VeteranFileView,
+               "VeteranList": VeteranListView}
     for name, schema in schemas.items():
         extra = {**SCHEMA_RULES.get(name, {}),
                  **({"example": EXAMPLES[name]} if name in EXAMPLES else {})}
         spec.components.schema(name, extra, schema=schema)
-    for path, operations in PATHS.items():
+    for path, operations in {**PATHS, **_route_paths()}.items():
         spec.path(path=path, operations=copy.deepcopy(operations))
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]

@@ -13,10 +13,11 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
+from chassis.caller import Caller
 from chassis.nameko_deps import CallContext, WorkerLog
 from chassis.rpc import BROKER_ERRORS, service_proxy
 from chassis.wire import ServiceError
-from contracts import access, instance
+from contracts import access, api_routes, instance
 from contracts import audit as audit_contract
 from contracts import registry as contract
 from gateway import docs
@@ -155,6 +156,20 @@ class Call:
     def scopes(self) -> set[access.Scope]:
         return set(self.grants.values())
 
+    def caller(self, command_id=None, expected_version=None, correlation_id=None,
+               purpose=None) -> dict:
+        """The caller as a department service receives it (contracts/routes.py)."""
+        p = self.principal
+        scopes = self.scopes
+        return Caller(
+            subject=p.subject, roles=tuple(self.grants), actor=p.actor,
+            district=access.DISTRICT in scopes,
+            veteran_id=p.veteran_id if access.OWN in scopes else None,
+            stations=tuple(p.stations) if access.STATIONS in scopes else (),
+            department=p.department, command_id=command_id, expected_version=expected_version,
+            correlation_id=correlation_id, purpose=purpose,
+        ).as_dict()
+
     def within_stations(self) -> list[str] | None:
         """None when any grant reaches the whole district; else the stations the caller serves."""
         if access.DISTRICT in self.scopes:
@@ -208,6 +223,18 @@ def public(handler):
             return to_response(exc)
 
     return wrapper
+
+
+def _personal_fields_shown(reply: dict, personal) -> list[tuple[str | None, set[str]]]:
+    """(veteran id, personal fields) for the reply itself and each of its `items` that show any."""
+    if not personal:
+        return []
+    shown = []
+    for record in [reply, *reply.get("items", ())]:
+        fields = {name for name in personal if record.get(name) not in (None, "", [])}
+        if fields:
+            shown.append((record.get("veteran_id"), fields))
+    return shown
 
 
 def _only(record: dict, allowed) -> tuple[dict, list[str]]:
@@ -410,6 +437,42 @@ class GatewayService:
         self._record(self._entry(call, command, "ok", veteran_id, fields=payload.keys()))
         return json_response(accepted, headers={"ETag": f'"{accepted["version"]}"'})
 
+    # -- the department services' operations (contracts/routes.py) --------------------------------
+
+    def _dispatch(self, call: Call, route, params: dict):
+        request = call.request
+        body = None
+        if route.request is not None:
+            body = json_body(request)
+            instance(route.request).load(body)
+        query = None
+        if route.query is not None:
+            query = instance(route.query).dump(instance(route.query).load(query_from(request)))
+        purpose = purpose_from(request)
+        caller = call.caller(
+            command_id=command_id_from(request, call.principal) if route.changes else None,
+            expected_version=expected_version_from(request) if route.changes else None,
+            correlation_id=self.context.get("correlation_id"), purpose=purpose)
+        try:
+            reply = self._call(route.service, route.name, params, body, query, caller)
+        except ServiceError as exc:
+            if route.changes:
+                self._record_quietly(call, route.name, exc.code, params.get("veteran_id"),
+                                     purpose)
+            raise
+        veteran_id = reply.get("veteran_id") or params.get("veteran_id")
+        if route.changes:
+            self._record(self._entry(call, route.name, "ok", veteran_id, (body or {}).keys(),
+                                     purpose))
+        else:
+            shown = _personal_fields_shown(reply, route.personal)
+            if shown:
+                self._record(*(self._entry(call, route.name, "ok", vid, fields, purpose)
+                               for vid, fields in shown))
+        headers = {"ETag": f'"{reply["version"]}"'} if isinstance(reply.get("version"), int) \
+            else {}
+        return json_response(reply, route.status, headers)
+
     # -- the audit log ----------------------------------------------------------------------------
 
     @api("GET", f"{API}/audit")
@@ -444,3 +507,20 @@ def _file_command_route(command):
 
 for _command in contract.FILE_COMMANDS:
     setattr(GatewayService, _command.name, _file_command_route(_command))
+
+
+def _route_handler(route):
+    """The gateway route for one line of a service's ROUTES (contracts/routes.py)."""
+
+    def handler(self, call, **params):
+        return self._dispatch(call, route, params)
+
+    handler.__name__ = handler.__qualname__ = route.name
+    handler.__doc__ = route.summary
+    return api(route.method, f"{API}{route.werkzeug_path}")(operation(route.name)(handler))
+
+
+for _route in api_routes.ROUTES:
+    if not hasattr(GatewayService, _route.service):
+        setattr(GatewayService, _route.service, service_proxy(_route.service))
+    setattr(GatewayService, _route.name, _route_handler(_route))

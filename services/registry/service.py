@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import functools
+import uuid
 
 import structlog
 from marshmallow import ValidationError
 
+from chassis.caller import Caller
 from chassis.envelope import Metadata
 from chassis.errors import IdempotencyKeyReused, StoreUnavailable, StreamVersionConflict
 from chassis.nameko_deps import CallContext, EventStore, WorkerLog
@@ -119,6 +121,26 @@ class RegistryService:
         self._project()
         with self.store.db.transaction() as cur:
             return instance(contract.VeteranListReply).dump(list_veterans(cur, **params))
+
+    @rpc
+    @on_the_wire
+    def file_history(self, params: dict, body, query, caller: dict) -> dict:
+        caller = Caller.from_dict(caller)
+        veteran_id = params["veteran_id"]
+        try:
+            veteran_id = str(uuid.UUID(veteran_id))
+        except ValueError:
+            raise ServiceError("not_found", "no veteran file with this veteran id") from None
+        events = self.store.read_stream(veteran_id)
+        if not events:
+            raise ServiceError("not_found", "no veteran file with this veteran id")
+        station = events[0].data.get("service_station")
+        caller.require_reach(veteran_id, station, "veteran file")
+        return instance(contract.FileHistoryReply).dump({
+            "veteran_id": veteran_id, "version": events[-1].stream_version,
+            "history": [{"version": e.stream_version, "event_type": e.event_type,
+                         "at": e.recorded_at.isoformat(), "actor": e.actor} for e in events],
+        })
 
     @rpc
     @on_the_wire

@@ -47,6 +47,8 @@ EXPECTED = {
     "openapi": _PUBLIC,
     "docs": _PUBLIC,
     "docs_asset": _PUBLIC,
+    "file_history": expect(403, veteran=200, other_veteran=404, station_worker=200,
+                           other_station_worker=404, registry_clerk=200),
     "me": expect(200),
     "my_access_log": expect(403, veteran=200, other_veteran=200),
     "register_veteran": expect(403, station_worker=201, registry_clerk=201),
@@ -102,6 +104,7 @@ def _body(document, operation, caller):
         body["joined_on"] = "2025-07-01"  # after any 18th birthday the factory draws
     if name == "AddHonourRequest":
         body["honour"] = f"三等功 {uuid.uuid4().hex[:6]}"
+        body["awarded_on"] = "2025-08-01"  # after any birth date the factory draws
     return body
 
 

@@ -181,3 +181,14 @@ def test_the_docs_page_is_served_from_the_package_with_the_bearer_scheme(system)
     document = requests.get(f"{system['base']}/api/v1/openapi.json", timeout=5).json()
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert json.dumps(document).count('"security": []') == 4
+
+
+def test_a_files_history_says_who_changed_what_and_when(system, veteran):
+    me = _as(system, ["veteran"], "veteran-history", veteran_id=veteran["id"])
+    history = me.get(f"{system['base']}/api/v1/veterans/{veteran['id']}/history", timeout=5)
+    assert history.status_code == 200, history.text
+    entries = history.json()["history"]
+    assert entries[0]["event_type"] == "VeteranRegistered"
+    assert entries[0]["actor"] == "registry_clerk:clerk-e2e"
+    assert [e["version"] for e in entries] == list(range(1, len(entries) + 1))
+    assert history.headers["ETag"] == f'"{entries[-1]["version"]}"'

@@ -1,0 +1,9 @@
+"""Every department service's HTTP operations, gathered for the gateway (one line per service)."""
+from __future__ import annotations
+
+from contracts import registry
+from contracts.routes import Route
+
+ROUTES: tuple[Route, ...] = (
+    *registry.ROUTES,
+)

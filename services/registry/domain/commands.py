@@ -1,0 +1,65 @@
+"""What someone asks of the registry: commands, which a decision may refuse."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class RegisterVeteran:
+    name: str
+    id_number: str = field(repr=False)
+    township: str
+    service_station: str
+    enlisted_on: date
+    branch: str
+    rank: str
+    discharge_category: str
+    phone: str | None = field(default=None, repr=False)
+    address: str | None = field(default=None, repr=False)
+    discharged_on: date | None = None
+    # What the clerk read off the papers; checked against what the ID number encodes.
+    declared_sex: str | None = None
+    declared_birth_date: date | None = None
+
+
+@dataclass(frozen=True)
+class AmendContact:
+    veteran_id: str
+    phone: str | None = field(default=None, repr=False)
+    address: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class RecordDischarge:
+    veteran_id: str
+    discharged_on: date
+    discharge_category: str
+    rank: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordPartyMembership:
+    veteran_id: str
+    joined_on: date
+    party_branch: str
+
+
+@dataclass(frozen=True)
+class AssignGridWorker:
+    veteran_id: str
+    grid_worker: str
+
+
+@dataclass(frozen=True)
+class AddHonour:
+    veteran_id: str
+    honour: str
+    awarded_on: date | None = None
+
+
+@dataclass(frozen=True)
+class MarkSurvivorTie:
+    veteran_id: str
+    tie: str
+    fallen_name: str
+    relation: str

@@ -1,5 +1,5 @@
 """The event-sourcing chassis every vetlife service stands on: store, relay, inbox, projections, logs."""
 import warnings
 
-# eventlet announces its own deprecation on import; ARCHITECTURE.md: filter that one, never others.
+# eventlet announces its own deprecation on import: filter that one warning, never others.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")

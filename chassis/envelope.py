@@ -40,7 +40,7 @@ class NewEvent:
 
 @dataclass(frozen=True)
 class RecordedEvent:
-    """An event as the store holds it: the full envelope of ARCHITECTURE.md invariant 6."""
+    """An event as the store holds it: the full envelope (docs/architecture.md, invariant 6)."""
 
     event_id: str
     event_type: str

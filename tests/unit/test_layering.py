@@ -1,4 +1,4 @@
-"""Domain code stays free of infrastructure (ARCHITECTURE.md: aggregates import no framework)."""
+"""Domain code stays free of infrastructure (docs/architecture.md: aggregates import no framework)."""
 import ast
 from pathlib import Path
 
@@ -29,3 +29,15 @@ def test_every_module_starts_with_a_docstring():
     missing = [str(p.relative_to(ROOT)) for p in modules if ast.get_docstring(ast.parse(
         p.read_text())) is None]
     assert missing == []
+
+
+def test_nothing_points_outside_the_repository_for_its_explanations():
+    """The project explains itself: docs/ and README, never a document readers do not have."""
+    files = [p for folder in ("chassis", "contracts", "services", "gateway", "examples", "tests",
+                              "docs", "deploy", "bench", "faults", "scripts")
+             for p in (ROOT / folder).rglob("*") if p.suffix in {".py", ".md", ".sh", ".yaml"}]
+    files.append(ROOT / "README.md")
+    this = Path(__file__).resolve()
+    offenders = [str(p.relative_to(ROOT)) for p in files if p.resolve() != this
+                 and ("ARCHITECTURE.md" in p.read_text() or "../shared" in p.read_text())]
+    assert offenders == []

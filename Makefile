@@ -1,11 +1,11 @@
-# The one door: make up / make down / make logs / make test / make lint.
+# The one door: make up / make down / make status / make logs / make test / make lint.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up down logs test unit integration e2e lint infra lock clean bench faults fuzz
+.PHONY: up down logs status test unit integration e2e lint infra lock clean bench faults fuzz
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ down:
 	scripts/down.sh
 
 logs:
-	tail -n 50 -F .run/*.log
+	tail -n 50 -F $${VETLIFE_RUN_DIR:-.run}/*.log
+
+# Each process of make up and its state (RUNNING, STARTING, BACKOFF...), from supervisord.
+status: $(STAMP)
+	@$(BIN)/supervisorctl -c $${VETLIFE_RUN_DIR:-.run}/supervisord.conf status || true
 
 test: $(STAMP)
 	scripts/infra.sh --test-vhost

@@ -20,6 +20,10 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
+# What `make up` runs, in start order (examples are not part of the stack).
+STACK = ("registry", "registry-relay", "gateway")
+
+
 def stop(processes, grace: float = 15.0) -> None:
     """Ask every process to stop (SIGTERM), then kill what has not stopped after `grace`."""
     for process in processes:

@@ -14,7 +14,9 @@ fi
 if [ "$status" -ne 4 ]; then  # 4: supervisorctl cannot reach supervisord (not running)
   "$BIN/supervisorctl" -c "$RUN/supervisord.conf" shutdown >/dev/null
   for _ in $(seq 40); do
-    [ -f "$RUN/supervisord.pid" ] && kill -0 "$(cat "$RUN/supervisord.pid")" 2>/dev/null || break
+    if [ ! -f "$RUN/supervisord.pid" ] || ! kill -0 "$(cat "$RUN/supervisord.pid")" 2>/dev/null; then
+      break
+    fi
     sleep 0.5
   done
   echo "down: stopped supervisord and every process it ran"

@@ -8,20 +8,29 @@ from pathlib import Path
 _BIN = Path(sys.executable).parent
 _NAMEKO = str(_BIN / "nameko")
 
+# Every service of the platform: each is services/<name>/ with its config.yaml, its nameko
+# class <Name>Service in service.py, its own database and its relay. Adding a service is a name
+# here; make up, the e2e tests, bench and faults start what this module lists.
+SERVICES: tuple[str, ...] = ("registry",)
+
+
+def _service(name: str) -> list[str]:
+    return [_NAMEKO, "run", "--config", f"services/{name}/config.yaml",
+            f"services.{name}.service:{name.capitalize()}Service"]
+
+
 # Run from the repository root; configuration comes from the environment (README).
 COMMANDS: dict[str, list[str]] = {
-    "registry": [_NAMEKO, "run", "--config", "services/registry/config.yaml",
-                 "services.registry.service:RegistryService"],
-    "registry-relay": [sys.executable, "-m", "chassis.relay", "registry"],
+    **{name: _service(name) for name in SERVICES},
+    **{f"{name}-relay": [sys.executable, "-m", "chassis.relay", name] for name in SERVICES},
     "gateway": [_NAMEKO, "run", "--config", "gateway/config.yaml",
                 "gateway.service:GatewayService"],
     "hr_department": [_NAMEKO, "run", "--config", "examples/hr_department/config.yaml",
                       "examples.hr_department.service:HrDepartment"],
 }
 
-
 # What `make up` runs, in start order (examples are not part of the stack).
-STACK = ("registry", "registry-relay", "gateway")
+STACK = (*SERVICES, *(f"{name}-relay" for name in SERVICES), "gateway")
 
 
 def stop(processes, grace: float = 15.0) -> None:

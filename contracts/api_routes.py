@@ -6,4 +6,5 @@ from contracts.routes import Route
 
 ROUTES: tuple[Route, ...] = (
     *registry.ROUTES,
+    # one line per department service: *<service>.ROUTES,
 )

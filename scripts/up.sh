@@ -12,7 +12,7 @@ mkdir -p "$RUN"
 export VETLIFE_KEY_DIR=${VETLIFE_KEY_DIR:-$RUN/keys}
 export AUDIT_ANCHOR_PATH=${AUDIT_ANCHOR_PATH:-$RUN/audit-anchors.jsonl}
 
-for service in registry gateway; do
+for service in $("$BIN/python" -c 'from chassis.processes import SERVICES; print(*SERVICES)') gateway; do
   "$BIN/vetlife-migrate" "$service"
 done
 # The development signing key is made once (never committed: .run/ is ignored).

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from chassis.migrate import CHASSIS_MIGRATIONS, service_migrations
-from chassis.processes import COMMANDS, stop
+from chassis.processes import COMMANDS, SERVICES, STACK, stop
 from gateway.tokens import TokenSettings, ensure_signing_key, mint
 from tests.conftest import fresh_database
 
@@ -23,10 +23,13 @@ def system(amqp_uri, tmp_path_factory):
     """Starts the processes as `make up` does, with their logs in files the tests can read."""
     logs = tmp_path_factory.mktemp("logs")
     keys = tmp_path_factory.mktemp("keys")
-    db_url = fresh_database("vetlife_registry_e2e",
-                            [CHASSIS_MIGRATIONS, service_migrations("registry")])
+    databases = {service: fresh_database(f"vetlife_{service}_e2e",
+                                         [CHASSIS_MIGRATIONS, service_migrations(service)])
+                 for service in SERVICES}
+    db_url = databases["registry"]
     gateway_db_url = fresh_database("vetlife_gateway_e2e", [service_migrations("gateway")])
-    env = {**os.environ, "AMQP_URI": amqp_uri, "REGISTRY_DATABASE_URL": db_url,
+    env = {**os.environ, "AMQP_URI": amqp_uri,
+           **{f"{service.upper()}_DATABASE_URL": url for service, url in databases.items()},
            "GATEWAY_DATABASE_URL": gateway_db_url, "VETLIFE_KEY_DIR": str(keys),
            "AUDIT_ANCHOR_PATH": str(keys / "audit-anchors.jsonl"),
            "GATEWAY_PORT": str(PORT), "GATEWAY_ADDRESS": "127.0.0.1", "PYTHONPATH": str(ROOT)}
@@ -40,7 +43,7 @@ def system(amqp_uri, tmp_path_factory):
         name: subprocess.Popen(COMMANDS[name], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL,
                                stderr=open(logs / f"{name}.log", "wb"))
-        for name in ("registry", "registry-relay", "gateway")
+        for name in STACK
     }
     base = f"http://127.0.0.1:{PORT}"
     try:
@@ -49,6 +52,7 @@ def system(amqp_uri, tmp_path_factory):
                                                           minutes=240)
         _wait_ready(base, processes, logs, clerk)
         yield {"base": base, "logs": logs, "processes": processes, "db_url": db_url,
+               "databases": databases,
                "gateway_db_url": gateway_db_url, "anchors": keys / "audit-anchors.jsonl",
                "token": token, "http": clerk}
     finally:

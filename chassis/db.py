@@ -3,17 +3,73 @@ from __future__ import annotations
 
 import select
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 from urllib.parse import urlparse, urlunparse
 
 import psycopg2
+import psycopg2.errorcodes
 import psycopg2.extensions
 import psycopg2.extras
+import structlog
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from chassis.errors import StoreUnavailable
+from chassis.errors import ChassisError, StatementFailed, StoreUnavailable, TransactionConflict
 
 psycopg2.extras.register_uuid()
+log = structlog.get_logger("vetlife.db")
+T = TypeVar("T")
+
+# A transaction that failed with one of these lost a race with another transaction; PostgreSQL
+# rolled it back, and the same work run again from its start may well succeed.
+RETRYABLE_SQLSTATES = frozenset({
+    psycopg2.errorcodes.SERIALIZATION_FAILURE,  # 40001
+    psycopg2.errorcodes.DEADLOCK_DETECTED,  # 40P01
+})
+# The server is going away, starting, or out of resources: the database is unavailable to us,
+# whatever the statement was. Class 08 (connection exceptions) is told by its prefix.
+_UNAVAILABLE_SQLSTATES = frozenset({
+    psycopg2.errorcodes.ADMIN_SHUTDOWN,  # 57P01: terminated by an administrator or a restart
+    psycopg2.errorcodes.CRASH_SHUTDOWN,  # 57P02
+    psycopg2.errorcodes.CANNOT_CONNECT_NOW,  # 57P03: starting up or shutting down
+})
+DEFAULT_RETRIES = 3
+
+
+def classify(exc: psycopg2.Error, conn: psycopg2.extensions.connection | None) -> ChassisError:
+    """What a psycopg2 error means for the caller: the database is unreachable (a 503), the
+    transaction lost a race (retry it), or the statement was refused (the connection is fine)."""
+    code = exc.pgcode
+    if (conn is None or conn.closed or isinstance(exc, psycopg2.InterfaceError) or code is None
+            or code.startswith(("08", "53")) or code in _UNAVAILABLE_SQLSTATES):
+        # No SQLSTATE means the client lost the server (a reset socket, EOF); class 53 is the
+        # server out of disk, memory or connection slots.
+        return StoreUnavailable("the service's database connection failed")
+    name = psycopg2.errorcodes.lookup(code) or "unknown"
+    if code in RETRYABLE_SQLSTATES:
+        return TransactionConflict(f"the transaction lost a race with another ({code} {name})", code)
+    return StatementFailed(f"the database refused the statement ({code} {name})", code)
+
+
+def retry_conflicts(call: Callable[[], T], retries: int = DEFAULT_RETRIES) -> T:
+    """`call()`, called again after a jittered, growing pause each time it raises
+    TransactionConflict, at most `retries` more times; then the last TransactionConflict.
+
+    For work of several transactions (load, decide, append) that is safe to repeat whole. The
+    jitter keeps two transactions that deadlocked from meeting again in step.
+    """
+    for attempt in Retrying(
+        retry=retry_if_exception_type(TransactionConflict),
+        stop=stop_after_attempt(retries + 1),
+        wait=wait_random_exponential(multiplier=0.02, max=0.5),
+        before_sleep=lambda state: log.warning(
+            "db.retrying", pgcode=state.outcome.exception().pgcode, attempt=state.attempt_number),
+        reraise=True,
+    ):
+        with attempt:
+            return call()
+    raise AssertionError("unreachable: tenacity either returns or reraises")
 
 
 def _alive(conn: psycopg2.extensions.connection) -> bool:
@@ -64,9 +120,12 @@ class Database:
             conn = self._checkout()
             yield conn
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
-            if conn is not None:
+            failure = classify(exc, conn)
+            if isinstance(failure, StoreUnavailable) and conn is not None:
                 conn.close()
-            raise StoreUnavailable("the service's database connection failed") from exc
+            # Otherwise the connection is fine: rolled back below and pooled again, since a
+            # deadlock or a timeout says nothing about it and a new one costs a round trip or three.
+            raise failure from exc
         finally:
             try:
                 if conn is not None and not conn.closed:
@@ -124,6 +183,22 @@ class Database:
             finally:
                 if not conn.closed:
                     conn.autocommit = False
+
+    def run(self, work: Callable[[psycopg2.extensions.cursor], T], retries: int = DEFAULT_RETRIES,
+            autocommit: bool = False) -> T:
+        """`work(cur)` in one transaction, its result returned; run again whole when the
+        transaction lost a race (deadlock, serialization failure), as retry_conflicts says.
+
+        A `with` block cannot be run twice, hence a function rather than transaction(retries=).
+        `work` must do nothing outside this database that it cannot do twice. With `autocommit`
+        each statement is its own transaction (Database.statement): for work of one statement,
+        such as an append; work of several would be repeated from its first, committed one.
+        """
+        def attempt() -> T:
+            with (self.statement() if autocommit else self.transaction()) as cur:
+                return work(cur)
+
+        return retry_conflicts(attempt, retries)
 
     def close(self) -> None:
         with self._lock:

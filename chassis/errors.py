@@ -33,4 +33,24 @@ class IdempotencyKeyReused(ChassisError):
 
 
 class StoreUnavailable(ChassisError):
-    """Raised when the service's PostgreSQL cannot be reached."""
+    """Raised when the service's PostgreSQL cannot be reached (or dropped the connection)."""
+
+
+class StatementFailed(ChassisError):
+    """Raised when a PostgreSQL that is up refused or cancelled a statement: a lock not available
+    (55P03), a statement timeout (57014), ... The transaction was rolled back and the connection
+    kept; running the same work again right away would most likely fail the same way."""
+
+    retryable = False
+
+    def __init__(self, message: str, pgcode: str | None):
+        super().__init__(message)
+        self.pgcode = pgcode
+
+
+class TransactionConflict(StatementFailed):
+    """Raised when a transaction lost a race with another (deadlock 40P01, serialization failure
+    40001) and was rolled back: the same work run again may well succeed, which
+    chassis.db.Database.run does a few times before it raises this."""
+
+    retryable = True

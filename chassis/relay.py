@@ -21,13 +21,14 @@ from chassis.checkpoints import read_checkpoint, save_checkpoint
 from chassis.config import amqp_uri, database_url
 from chassis.db import Database
 from chassis.envelope import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
-from chassis.errors import StoreUnavailable
+from chassis.errors import StatementFailed, StoreUnavailable
 from chassis.publisher import ConfirmedPublisher, Outgoing
 from chassis.store import PostgresEventStore
 
 log = structlog.get_logger("vetlife.relay")
 # What a lost broker or database raises; the relay reconnects and re-publishes from its checkpoint.
-RETRYABLE = (pika.exceptions.AMQPError, StoreUnavailable, psycopg2.Error, OSError)
+# A refused statement (a timeout, a lost race) is retried too: nothing was published for it.
+RETRYABLE = (pika.exceptions.AMQPError, StoreUnavailable, StatementFailed, psycopg2.Error, OSError)
 
 # The service's public form (contracts/publication.py): allow-listed fields only. It raises for
 # an event type with no allow-list, which is not retryable: the relay stops before the batch that
@@ -63,7 +64,8 @@ class Relay:
     """Reads the store after its checkpoint and publishes with confirms and `mandatory`.
 
     The checkpoint moves only after the broker confirmed, so a crash at any instant re-publishes
-    (consumers are idempotent) rather than loses.
+    (consumers are idempotent) rather than loses. `run` declares the exchange when it starts,
+    before there is anything to publish, so departments can bind to it on a fresh broker.
     """
 
     def __init__(
@@ -117,7 +119,7 @@ class Relay:
             unroutable = self.publisher.publish([self.outgoing(event) for event in events])
             if unroutable:
                 # Nobody subscribes to these types yet. The store keeps them: a department
-                # that joins later replays them through catch-up (ARCHITECTURE.md invariant 4).
+                # that joins later replays them through catch-up (docs/architecture.md, invariant 4).
                 self.unroutable += unroutable
                 log.info("relay.unroutable", count=unroutable, position=events[-1].position)
             self._save_position(events[-1].position)
@@ -144,6 +146,11 @@ class Relay:
 
     def _run_connected(self, stop: threading.Event, idle_wait: float) -> None:
         self.close()
+        # Opening declares the exchange (ConfirmedPublisher._on_channel_open), before any event:
+        # a department that binds its queue to `<service>.events` on a fresh broker, before the
+        # service's first event, must find it there, not get 404 NOT_FOUND. The relay is always
+        # deployed with its service, so the service itself need not declare it too.
+        self.publisher.open()
         listener = psycopg2.connect(self.store.db.url, connect_timeout=5)
         listener.autocommit = True
         try:

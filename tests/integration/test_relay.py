@@ -141,3 +141,27 @@ def _restart_overlap_only(positions):
     drop = next(i for i in range(1, len(positions)) if positions[i] < positions[i - 1])
     return positions[:drop] == sorted(positions[:drop]) and positions[drop:] == sorted(
         positions[drop:])
+
+
+def test_a_fresh_relay_declares_its_exchange_before_the_first_event(
+        registry_store, amqp_uri, amqp_channel):
+    """A department may bind its queue before the registry has published anything."""
+    amqp_channel.exchange_delete("registry.events")
+    relay = Relay("registry", registry_store, amqp_uri, contract.public_form)
+    stop = threading.Event()
+    runner = threading.Thread(target=relay.run, args=(stop, 60.0), daemon=True)
+    runner.start()
+    try:
+        assert relay.listening.wait(15), "the relay never started listening"
+        assert registry_store.head() == 0 and relay.published == 0
+
+        amqp_channel.exchange_declare("registry.events", passive=True)  # 404 if it is missing
+        amqp_channel.queue_declare("probe-early-binder", durable=True)
+        amqp_channel.queue_bind("probe-early-binder", "registry.events", routing_key="#")
+    finally:
+        stop.set()
+        registry_store.append("v1", [a_registration(1)], 0, Metadata())  # wakes it to stop
+        runner.join(10)
+        if amqp_channel.is_open:
+            amqp_channel.queue_delete("probe-early-binder")
+    assert not runner.is_alive()

@@ -53,7 +53,11 @@ class ConfirmedPublisher:
         # heartbeats while idle; a dead connection shows up instead as a failed or unconfirmed
         # publish, which reconnects and re-sends.
         params.heartbeat = 0
+        # A new channel numbers its deliveries from 1 again: tags still awaited from the old one
+        # (a batch that failed midway) would never be confirmed, and the next batch would wait
+        # for them until its timeout.
         self._ready, self._error, self._next_tag = False, None, 0
+        self._unconfirmed = set()
         self._connection = pika.SelectConnection(
             params,
             on_open_callback=self._on_connection_open,
@@ -83,12 +87,19 @@ class ConfirmedPublisher:
             self.close()
             self.open()
         self._nacked = self._returned = 0
-        for message in messages:
-            self._channel.basic_publish(self.exchange, message.routing_key, message.body,
-                                        message.properties, mandatory=True)
-            self._next_tag += 1
-            self._unconfirmed.add(self._next_tag)
-        self._wait(lambda: not self._unconfirmed)
+        try:
+            for message in messages:
+                self._channel.basic_publish(self.exchange, message.routing_key, message.body,
+                                            message.properties, mandatory=True)
+                self._next_tag += 1
+                self._unconfirmed.add(self._next_tag)
+            self._wait(lambda: not self._unconfirmed)
+        except BaseException as exc:
+            # Whatever broke the batch, the next one starts on a new connection, awaiting nothing.
+            self._unconfirmed = set()
+            if self._error is None:
+                self._error = exc if isinstance(exc, Exception) else PublishFailed(repr(exc))
+            raise
         if self._nacked:
             raise PublishFailed(f"the broker refused {self._nacked} message(s)")
         return self._returned

@@ -18,6 +18,8 @@ REASON = "x-vetlife-reason"
 QUEUE = "x-vetlife-queue"
 ATTEMPTS = "x-vetlife-attempts"
 FAILED_AT = "x-vetlife-failed-at"
+# How many dead letters `list` shows unless told otherwise: a page, not the whole queue.
+DEFAULT_LIMIT = 50
 
 
 def dead_letter_queue(queue: str) -> str:
@@ -75,32 +77,59 @@ def _describe(properties, body: bytes) -> DeadLetter:
     )
 
 
-def list_dead_letters(queue: str, url: str | None = None) -> list[DeadLetter]:
-    """Read every dead letter of `queue` without removing any."""
+def _depth(channel, dlq: str) -> int:
+    return channel.queue_declare(dlq, passive=True).method.message_count
+
+
+def count_dead_letters(queue: str, url: str | None = None) -> int:
+    """How many dead letters of `queue` wait (ready, not being looked at by another CLI)."""
     connection, channel = _connect(url or amqp_uri())
     try:
-        declare(channel, queue)
-        found = []
-        while True:
-            method, properties, body = channel.basic_get(dead_letter_queue(queue), auto_ack=False)
-            if method is None:
-                break
-            found.append(_describe(properties, body))
-        # Closing without acks returns them all to the queue, in their order.
-        return found
+        return _depth(channel, declare(channel, queue))
     finally:
         connection.close()
 
 
-def requeue_dead_letters(queue: str, url: str | None = None) -> int:
-    """Move every dead letter back to the subscriber's queue; return how many moved."""
+def list_dead_letters(queue: str, url: str | None = None, limit: int = DEFAULT_LIMIT) -> list[DeadLetter]:
+    """The first `limit` dead letters of `queue`, oldest first, without removing any.
+
+    Only those `limit` are ever fetched (unacked), so a queue of thousands costs no more memory
+    than a page; then one nack hands them all back, and RabbitMQ puts them back in their places.
+    """
+    connection, channel = _connect(url or amqp_uri())
+    try:
+        dlq = declare(channel, queue)
+        found, last_tag = [], None
+        while len(found) < limit:
+            method, properties, body = channel.basic_get(dlq, auto_ack=False)
+            if method is None:
+                break
+            found.append(_describe(properties, body))
+            last_tag = method.delivery_tag
+        if last_tag is not None:
+            channel.basic_nack(last_tag, multiple=True, requeue=True)
+        return found
+    finally:
+        connection.close()  # would hand back anything still unacked, had the nack not run
+
+
+def requeue_dead_letters(queue: str, url: str | None = None, limit: int | None = None) -> int:
+    """Move the dead letters waiting when called (at most `limit`) back to the subscriber's
+    queue, oldest first, each at most once; return how many moved.
+
+    Counted first and never more than counted: a letter that fails again at once is dead-lettered
+    behind the counted ones, and without the count this call would move it again, for ever.
+    """
     connection, channel = _connect(url or amqp_uri())
     moved = 0
     try:
-        declare(channel, queue)
+        dlq = declare(channel, queue)
         channel.confirm_delivery()
-        while True:
-            method, properties, body = channel.basic_get(dead_letter_queue(queue), auto_ack=False)
+        waiting = _depth(channel, dlq)
+        if limit is not None:
+            waiting = min(waiting, limit)
+        while moved < waiting:
+            method, properties, body = channel.basic_get(dlq, auto_ack=False)
             if method is None:
                 break
             headers = {k: v for k, v in (properties.headers or {}).items()
@@ -120,16 +149,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["list", "requeue"])
     parser.add_argument("queue", help="the subscriber's queue, e.g. evt-registry-VeteranRegistered"
                         "--hr_department.on_veteran_registered")
+    parser.add_argument("--limit", type=int, default=None,
+                        help=f"list: show the oldest N (default {DEFAULT_LIMIT}); "
+                        "requeue: move the oldest N (default: all waiting when it starts)")
     args = parser.parse_args(argv)
+    if args.limit is not None and args.limit < 1:
+        parser.error("--limit must be at least 1")
     try:
         if args.action == "list":
-            letters = list_dead_letters(args.queue)
+            total = count_dead_letters(args.queue)
+            letters = list_dead_letters(args.queue, limit=args.limit or DEFAULT_LIMIT)
             for letter in letters:
                 print(f"{letter.failed_at}  {letter.event_type}  {letter.event_id}  "
                       f"attempts={letter.attempts}  reason={letter.reason}")
-            print(f"{len(letters)} dead letter(s) in {dead_letter_queue(args.queue)}")
+            print(f"{len(letters)} of {total} dead letter(s) in {dead_letter_queue(args.queue)}"
+                  + (" (oldest first; --limit shows more)" if len(letters) < total else ""))
         else:
-            print(f"{requeue_dead_letters(args.queue)} dead letter(s) re-queued to {args.queue}")
+            moved = requeue_dead_letters(args.queue, limit=args.limit)
+            print(f"{moved} dead letter(s) re-queued to {args.queue}")
     except pika.exceptions.AMQPError as exc:
         print(f"cannot reach RabbitMQ: {type(exc).__name__}", file=sys.stderr)
         return 2

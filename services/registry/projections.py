@@ -1,6 +1,8 @@
 """The registry's read models: the veteran list staff filter by station, category and life stage."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import psycopg2.extras
 
 from chassis.envelope import RecordedEvent
@@ -14,16 +16,23 @@ def _row(event: RecordedEvent) -> tuple:
             data["life_stage"], data["area_code_known"], event.position)
 
 
-_INSERT = ("INSERT INTO veteran_list (veteran_id, name, id_number_masked, sex, township, "
-           "service_station, discharge_category, life_stage, area_code_known, registered_at) "
-           "VALUES %s ON CONFLICT DO NOTHING")
-
-
 class VeteranList:
     """One row per file, for listing and paging; masked ID numbers only."""
 
     name = "veteran_list"
     tables = ("veteran_list",)
+
+    def __init__(self, table: str = "veteran_list"):
+        # The table written: the live one, or the one a rebuild fills beside it (into()).
+        self.table = table
+        self._insert = (
+            f"INSERT INTO {table} (veteran_id, name, id_number_masked, sex, township, "
+            "service_station, discharge_category, life_stage, area_code_known, registered_at) "
+            "VALUES %s ON CONFLICT DO NOTHING")
+
+    def into(self, tables: Mapping[str, str]) -> VeteranList:
+        """The same read model written into other tables, as `tables` renames them."""
+        return VeteranList(tables[self.table])
 
     def apply_batch(self, cur, events: list[RecordedEvent]) -> None:
         """Registrations go in one multi-row insert; other events in order between them, so a
@@ -34,19 +43,19 @@ class VeteranList:
                 pending.append(_row(event))
                 continue
             if pending:
-                psycopg2.extras.execute_values(cur, _INSERT, pending, page_size=1000)
+                psycopg2.extras.execute_values(cur, self._insert, pending, page_size=1000)
                 pending = []
             self.apply(cur, event)
         if pending:
-            psycopg2.extras.execute_values(cur, _INSERT, pending, page_size=1000)
+            psycopg2.extras.execute_values(cur, self._insert, pending, page_size=1000)
 
     def apply(self, cur, event: RecordedEvent) -> None:
         data = event.data
         if event.event_type == "VeteranRegistered":
-            psycopg2.extras.execute_values(cur, _INSERT, [_row(event)])
+            psycopg2.extras.execute_values(cur, self._insert, [_row(event)])
         elif event.event_type == "DischargeRecorded":
             cur.execute(
-                "UPDATE veteran_list SET discharge_category = %s, life_stage = CASE "
+                f"UPDATE {self.table} SET discharge_category = %s, life_stage = CASE "
                 "WHEN life_stage IN ('enlistment', 'service') THEN 'discharge' ELSE life_stage END "
                 "WHERE veteran_id = %s",
                 (data["discharge_category"], data["veteran_id"]),

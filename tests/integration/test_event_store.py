@@ -11,6 +11,7 @@ from chassis.envelope import Metadata, NewEvent
 from chassis.errors import ClaimTaken, IdempotencyKeyReused, StreamVersionConflict
 from chassis.store import PostgresEventStore
 from contracts.versioning import Upcasters
+from tests.conftest import wait_until
 
 
 def registered(name="王建国"):
@@ -92,30 +93,64 @@ def test_claims_are_stored_as_digests_not_id_numbers(registry_store, registry_db
     assert "330703196805170011" not in digest and len(digest) == 64
 
 
-def test_a_late_commit_is_never_skipped_by_a_reader(registry_store):
-    """Two connections: the first to start appending commits last. A reader that follows the
-    store by position must still see both, in order, never moving past the slow one."""
-    slow_may_commit = threading.Event()
-    slow_holds_lock = threading.Event()
+# The advisory lock the test holds the slow append on (the chassis keys its own by hashtext()).
+HOLD_KEY = 774_100
 
-    def hold_before_commit():
-        slow_holds_lock.set()
-        slow_may_commit.wait(10)
 
-    slow = eventlet.spawn(registry_store.append, "slow", [registered("慢")], 0, Metadata(),
-                          _before_commit=hold_before_commit)
-    assert slow_holds_lock.wait(5)
-    fast = eventlet.spawn(registry_store.append, "fast", [registered("快")], 0, Metadata())
-    eventlet.sleep(0.3)  # the fast appender is now waiting on the store head
+def test_a_late_commit_is_never_skipped_by_a_reader(registry_store, registry_db):
+    """Two appends on the production path (one autocommit statement each): the first to start
+    takes position 1 and is held just before it commits; the second has then provably sent its
+    append and is waiting behind the first. A reader that follows the store by position must
+    see neither yet, then both, in order: never position 2 with position 1 still to come."""
+    gate = psycopg2.connect(registry_db.url)
+    gate.autocommit = True
+    cur = gate.cursor()
+    # Test scaffolding in the database, not in the code under test: the slow append's own
+    # insert waits on a lock this test holds, inside vetlife_append, after it took the head.
+    cur.execute(
+        "CREATE OR REPLACE FUNCTION test_hold_slow_append() RETURNS trigger LANGUAGE plpgsql "
+        "AS $$ BEGIN IF NEW.stream_id = 'slow' THEN PERFORM pg_advisory_xact_lock_shared(%s); "
+        "END IF; RETURN NEW; END $$", (HOLD_KEY,))
+    cur.execute("CREATE TRIGGER test_hold_slow_append AFTER INSERT ON stored_events "
+                "FOR EACH ROW EXECUTE FUNCTION test_hold_slow_append()")
+    cur.execute("SELECT pg_advisory_lock(%s)", (HOLD_KEY,))
+    try:
+        slow = eventlet.spawn(registry_store.append, "slow", [registered("慢")], 0, Metadata())
+        slow_pid = wait_until(lambda: _waiting_on_advisory_lock(cur), timeout=10,
+                              what="the slow append to hold position 1 before its commit")
+        fast = eventlet.spawn(registry_store.append, "fast", [registered("快")], 0, Metadata())
+        wait_until(lambda: _blocked_by(cur, slow_pid), timeout=10,
+                   what="the fast append to wait behind the slow one")
+        assert not slow.dead and not fast.dead  # neither has committed
 
-    seen_while_slow_is_open = registry_store.read_all(after=0)
-    slow_may_commit.set()
-    slow_result, fast_result = slow.wait(), fast.wait()
-    seen_after = registry_store.read_all(after=0)
+        seen_while_slow_is_open = registry_store.read_all(after=0)
+        head_while_slow_is_open = registry_store.head()
 
-    assert seen_while_slow_is_open == []
+        cur.execute("SELECT pg_advisory_unlock(%s)", (HOLD_KEY,))
+        slow_result, fast_result = slow.wait(), fast.wait()  # both have committed
+        seen_after = registry_store.read_all(after=0)
+    finally:
+        cur.execute("SELECT pg_advisory_unlock_all()")
+        cur.execute("DROP TRIGGER IF EXISTS test_hold_slow_append ON stored_events")
+        cur.execute("DROP FUNCTION IF EXISTS test_hold_slow_append()")
+        gate.close()
+
+    assert seen_while_slow_is_open == [] and head_while_slow_is_open == 0
     assert (slow_result.last_position, fast_result.last_position) == (1, 2)
     assert [(e.position, e.stream_id) for e in seen_after] == [(1, "slow"), (2, "fast")]
+
+
+def _waiting_on_advisory_lock(cur):
+    cur.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND objid = %s", (HOLD_KEY,))
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
+def _blocked_by(cur, pid):
+    cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid <> %s "
+                "AND %s = ANY(pg_blocking_pids(pid))", (pid, pid))
+    return cur.fetchone()[0] > 0
 
 
 def test_concurrent_appenders_and_a_tailing_reader_see_every_position_once(registry_store):

@@ -4,9 +4,44 @@ import json
 import logging
 
 import structlog
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chassis import logs
 from chassis.pii import mask, mask_text
+
+DIGITS = "0123456789"
+# Mainland mobile number blocks (13x, 145-149, 150-159 but 154, 162/165-167, 170-178, 18x, 19x but 194).
+MOBILE_BLOCKS = [f"13{d}" for d in DIGITS] + ["145", "146", "147", "148", "149"] + [
+    f"15{d}" for d in "012356789"] + ["162", "165", "166", "167"] + [
+    f"17{d}" for d in "012345678"] + [f"18{d}" for d in DIGITS] + [f"19{d}" for d in "012356789"]
+# Area codes: Beijing, the big cities' two-digit ones, and provincial four-digit ones (Jinhua 0579).
+AREA_CODES = ["010", "020", "021", "022", "023", "024", "025", "027", "028", "029", "0571",
+              "0574", "0579", "0311", "0431", "0755", "0871", "0991"]
+
+mobiles = st.builds(lambda block, rest: (block + rest, {f"{block}****{rest[-4:]}"}),
+                    st.sampled_from(MOBILE_BLOCKS), st.text(DIGITS, min_size=8, max_size=8))
+
+
+@st.composite
+def landlines(draw):
+    area = draw(st.sampled_from(AREA_CODES))
+    # Subscriber numbers never start with 0 or 1; three-digit areas have eight digits.
+    length = 8 if len(area) == 3 else draw(st.sampled_from([7, 8]))
+    number = draw(st.sampled_from("23456789")) + draw(st.text(DIGITS, min_size=length - 1,
+                                                              max_size=length - 1))
+    dash = draw(st.sampled_from(["-", ""]))
+    masked = {f"{area}-****{number[-2:]}"}
+    if not dash:  # 010 2345 6789 or 0102 3456789? Unwritten, the split is a guess either way.
+        masked.add(f"{area}{number[0]}-****{number[-2:]}")
+    return area + dash + number, masked
+
+
+# Anything but a digit next to a number (one digit more and it is another number); digits of
+# any script count, as the masking's \d does.
+separators = st.characters(exclude_categories=("Nd",))
+surrounding = st.text(st.characters(codec="utf-8") | st.sampled_from("电话手机座机：:，, ()号码"),
+                      max_size=12)
 
 
 def test_id_numbers_and_phones_inside_free_text_are_masked():
@@ -14,6 +49,16 @@ def test_id_numbers_and_phones_inside_free_text_are_masked():
     assert "33070319680517001X" not in text and "13857912345" not in text
     assert "82345678" not in text
     assert "3307**********001X" in text
+
+
+@given(parts=st.lists(st.tuples(surrounding, separators, mobiles | landlines(), separators),
+                     min_size=1, max_size=3), tail=surrounding)
+def test_any_real_phone_number_in_free_text_is_masked(parts, tail):
+    text = "".join(before + left + number + right for before, left, (number, _), right in parts)
+    masked = mask_text(text + tail)
+    for _, _, (number, renderings), _ in parts:
+        assert number not in masked
+        assert any(rendering in masked for rendering in renderings), (number, masked)
 
 
 def test_personal_fields_are_hidden_whatever_their_value():

@@ -5,11 +5,16 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import psycopg2.errors
 
 from chassis.db import Database
 from chassis.envelope import Metadata, NewEvent, RecordedEvent
 from chassis.errors import ClaimTaken, IdempotencyKeyReused, StreamVersionConflict
+
+if TYPE_CHECKING:  # chassis.deadlines imports this module
+    from chassis.deadlines import DeadlineChanges
 
 Upcaster = Callable[[RecordedEvent], RecordedEvent]
 
@@ -47,6 +52,19 @@ def request_digest(payload: Any) -> str:
     return digest(json.dumps(payload, sort_keys=True, default=str))
 
 
+_APPEND = (
+    "SELECT * FROM vetlife_append(%s, %s, %s, %s, %s::text[], %s::text[], "
+    "%s::uuid[], %s::text[], %s::int[], %s::jsonb[], %s::timestamptz[], "
+    "%s, %s, %s, %s)"
+)
+_APPEND_WITH_DEADLINES = (
+    f"WITH appended AS ({_APPEND}) "
+    "SELECT appended.*, vetlife_apply_deadlines(appended.outcome, %s, %s, %s::text[], "
+    "%s::timestamptz[], %s::text[], %s::jsonb[], %s::text[], %s::text[], %s::timestamptz) "
+    "FROM appended"
+)
+
+
 def _identity(event: RecordedEvent) -> RecordedEvent:
     return event
 
@@ -69,44 +87,70 @@ class PostgresEventStore:
         request: str | None = None,
         claims: Iterable[tuple[str, str]] = (),
         _before_commit: Callable[[], None] | None = None,
+        deadlines: DeadlineChanges | None = None,
     ) -> AppendResult:
         """Append `events` to `stream_id` if it is still at `expected_version` (0: new stream).
 
         A `command_id` seen before returns the first result and writes nothing; with a different
         `request` digest it raises IdempotencyKeyReused. `claims` are (kind, value) pairs that
-        must be unique across streams.
+        must be unique across streams. `deadlines` (chassis/deadlines.py) are set, met and
+        cancelled on this stream with the events, or not at all.
         """
-        claims = list(claims)
         # One statement, so it can run as its own transaction (one round trip); the test hook
         # needs a transaction it can hold open before the commit.
         scope = self.db.statement() if _before_commit is None else self.db.transaction()
         with scope as cur:
-            cur.execute(
-                "SELECT * FROM vetlife_append(%s, %s, %s, %s, %s::text[], %s::text[], "
-                "%s::uuid[], %s::text[], %s::int[], %s::jsonb[], %s::timestamptz[], "
-                "%s, %s, %s, %s)",
-                (
-                    stream_id, expected_version, command_id, request,
-                    [kind for kind, _ in claims], [digest(value) for _, value in claims],
-                    [e.event_id for e in events], [e.event_type for e in events],
-                    [e.schema_version for e in events],
-                    [json.dumps(e.data, default=str) for e in events],
-                    [e.occurred_at for e in events],
-                    metadata.correlation_id, metadata.causation_id, metadata.actor,
-                    self.notify_channel,
-                ),
-            )
-            outcome, owner, version, last_position, detail = cur.fetchone()
-            if outcome == "conflict":
-                raise StreamVersionConflict(stream_id, expected_version, version)
-            if outcome == "claim_taken":
-                raise ClaimTaken(detail, owner)
-            if outcome == "key_reused":
-                raise IdempotencyKeyReused(command_id)
-            if outcome == "replayed":
-                return AppendResult(owner, version, last_position, replayed=True)
-            if _before_commit is not None:
+            result = self.append_in(cur, stream_id, events, expected_version, metadata,
+                                    command_id, request, claims, deadlines)
+            if _before_commit is not None and not result.replayed:
                 _before_commit()
+        return result
+
+    def append_in(
+        self,
+        cur,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int,
+        metadata: Metadata,
+        command_id: str | None = None,
+        request: str | None = None,
+        claims: Iterable[tuple[str, str]] = (),
+        deadlines: DeadlineChanges | None = None,
+    ) -> AppendResult:
+        """`append` on the caller's cursor, inside the caller's transaction (the deadline runner
+        marks a deadline fired in the transaction that appends its event)."""
+        claims = list(claims)
+        arguments = (
+            stream_id, expected_version, command_id, request,
+            [kind for kind, _ in claims], [digest(value) for _, value in claims],
+            [e.event_id for e in events], [e.event_type for e in events],
+            [e.schema_version for e in events],
+            [json.dumps(e.data, default=str) for e in events],
+            [e.occurred_at for e in events],
+            metadata.correlation_id, metadata.causation_id, metadata.actor,
+            self.notify_channel,
+        )
+        if deadlines:
+            # Still one statement: the deadline writes see the append's outcome and abort it
+            # with themselves if they fail.
+            try:
+                cur.execute(_APPEND_WITH_DEADLINES, arguments + (
+                    stream_id, metadata.correlation_id) + deadlines.sql_arguments())
+            except psycopg2.errors.UniqueViolation as exc:
+                deadlines.raise_if_already_pending(exc, stream_id)
+                raise
+        else:
+            cur.execute(_APPEND, arguments)
+        outcome, owner, version, last_position, detail = cur.fetchone()[:5]
+        if outcome == "conflict":
+            raise StreamVersionConflict(stream_id, expected_version, version)
+        if outcome == "claim_taken":
+            raise ClaimTaken(detail, owner)
+        if outcome == "key_reused":
+            raise IdempotencyKeyReused(command_id)
+        if outcome == "replayed":
+            return AppendResult(owner, version, last_position, replayed=True)
         return AppendResult(stream_id, version, last_position)
 
     def handled_command(self, command_id: str) -> HandledCommand | None:

@@ -7,8 +7,13 @@ from typing import Any
 # An 18-character resident ID number or a mainland mobile/landline number anywhere in a string.
 # Matched loosely on purpose: masking a harmless 18-digit string costs nothing, leaking costs much.
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
+# Phones as people type them: +86 or 0086 in front, spaces, dots or dashes between digits, the
+# area code in brackets. Every digit of the match is taken, then re-shown masked.
+_SEP = r"[ .\-\u00a0]?"
+_MOBILE = re.compile(rf"(?<!\d)(?:(?:\+|00)86{_SEP})?1{_SEP}[3-9](?:{_SEP}\d){{9}}(?!\d)")
+_LANDLINE = re.compile(
+    rf"(?<!\d)(?:(?:\+|00)86{_SEP})?(?:\((0\d{{2,3}})\)|(0\d{{2,3}})){_SEP}"
+    rf"(\d(?:{_SEP}\d){{6,7}})(?!\d)")
 
 PERSONAL_KEYS = frozenset({"id_number", "phone", "address", "resident_id_number", "mobile"})
 
@@ -24,8 +29,28 @@ def mask_id_number(number: str) -> str:
 
 def mask_text(text: str) -> str:
     text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
-    text = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
-    return _LANDLINE.sub(lambda m: m.group(1) + "-****" + m.group(2)[-2:], text)
+    text = _MOBILE.sub(_masked_mobile, text)
+    return _LANDLINE.sub(_masked_landline, text)
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def _masked_mobile(match: re.Match) -> str:
+    digits = _digits(match.group(0))[-11:]  # without the country code
+    return digits[:3] + "****" + digits[-4:]
+
+
+def _masked_landline(match: re.Match) -> str:
+    area = match.group(1) or match.group(2)
+    written_apart = match.group(1) is not None or not match.group(0).endswith(
+        area + match.group(3))
+    if not written_apart:
+        # 01012345678: the area code's length is a guess (010 or 0101), so show only what every
+        # area code has: three digits.
+        area = area[:3]
+    return area + "-****" + _digits(match.group(3))[-2:]
 
 
 def mask(value: Any, key: str | None = None) -> Any:

@@ -19,8 +19,17 @@ MOBILE_BLOCKS = [f"13{d}" for d in DIGITS] + ["145", "146", "147", "148", "149"]
 AREA_CODES = ["010", "020", "021", "022", "023", "024", "025", "027", "028", "029", "0571",
               "0574", "0579", "0311", "0431", "0755", "0871", "0991"]
 
-mobiles = st.builds(lambda block, rest: (block + rest, {f"{block}****{rest[-4:]}"}),
-                    st.sampled_from(MOBILE_BLOCKS), st.text(DIGITS, min_size=8, max_size=8))
+# As people type them: +86 or 0086 in front, spaces or dashes between digit groups.
+PREFIXES = ["", "", "+86", "+86 ", "0086", "0086-"]
+
+
+@st.composite
+def mobiles(draw):
+    block = draw(st.sampled_from(MOBILE_BLOCKS))
+    rest = draw(st.text(DIGITS, min_size=8, max_size=8))
+    gap = draw(st.sampled_from(["", " ", "-"]))
+    typed = draw(st.sampled_from(PREFIXES)) + block + gap + rest[:4] + gap + rest[4:]
+    return typed, {f"{block}****{rest[-4:]}"}
 
 
 @st.composite
@@ -30,11 +39,12 @@ def landlines(draw):
     length = 8 if len(area) == 3 else draw(st.sampled_from([7, 8]))
     number = draw(st.sampled_from("23456789")) + draw(st.text(DIGITS, min_size=length - 1,
                                                               max_size=length - 1))
-    dash = draw(st.sampled_from(["-", ""]))
-    masked = {f"{area}-****{number[-2:]}"}
-    if not dash:  # 010 2345 6789 or 0102 3456789? Unwritten, the split is a guess either way.
-        masked.add(f"{area}{number[0]}-****{number[-2:]}")
-    return area + dash + number, masked
+    style = draw(st.sampled_from(["dash", "space", "brackets", "run-on"]))
+    typed = {"dash": f"{area}-{number}", "space": f"{area} {number}",
+             "brackets": f"({area}){number}", "run-on": f"{area}{number}"}[style]
+    # Run on (057982345678), the area code's length is a guess: only three digits are shown.
+    shown = area[:3] if style == "run-on" else area
+    return typed, {f"{shown}-****{number[-2:]}"}
 
 
 # Anything but a digit next to a number (one digit more and it is another number); digits of
@@ -51,7 +61,7 @@ def test_id_numbers_and_phones_inside_free_text_are_masked():
     assert "3307**********001X" in text
 
 
-@given(parts=st.lists(st.tuples(surrounding, separators, mobiles | landlines(), separators),
+@given(parts=st.lists(st.tuples(surrounding, separators, mobiles() | landlines(), separators),
                      min_size=1, max_size=3), tail=surrounding)
 def test_any_real_phone_number_in_free_text_is_masked(parts, tail):
     text = "".join(before + left + number + right for before, left, (number, _), right in parts)

@@ -47,11 +47,38 @@ def test_nonblank_is_the_domains_is_required(value):
         assert bool(contract.NONBLANK.regex.fullmatch(value)) == (not problems.fields)
 
 
-@given(value=texts)
+# Phones as people type them: mobiles and landlines, with spaces between digits and around them,
+# so most draws are phones the contract accepts (plain text almost never is one).
+_spaces = st.text(" ", max_size=2)
+_mobiles = st.tuples(st.just("1"), st.sampled_from("3456789"),
+                     st.lists(st.sampled_from("0123456789"), min_size=9, max_size=9))
+_landlines = st.tuples(st.just("0"), st.text("0123456789", min_size=2, max_size=3),
+                       st.sampled_from(["-", ""]),
+                       st.text("0123456789", min_size=7, max_size=8))
+
+
+@st.composite
+def typed_phones(draw):
+    if draw(st.booleans()):
+        first, second, rest = draw(_mobiles)
+        digits = [first, second, *rest]
+    else:
+        zero, area, dash, number = draw(_landlines)
+        digits = [zero, *area, dash, *number]
+    return draw(_spaces) + "".join(d + (draw(_spaces) if d != "-" else "") for d in digits)
+
+
+@given(value=typed_phones() | texts)
 def test_a_phone_the_contract_accepts_the_domain_accepts(value):
     problems = model._Problems()
     if contract.PHONE.regex.fullmatch(value):
         assert model._normalised_phone(problems, value) and not problems.fields
+
+
+@given(draws=st.lists(typed_phones(), min_size=40, max_size=40))
+def test_the_phone_strategy_mostly_draws_phones_the_contract_accepts(draws):
+    """Else the test above would pass by never meeting a phone."""
+    assert sum(bool(contract.PHONE.regex.fullmatch(v)) for v in draws) > 20
 
 
 @pytest.mark.parametrize("value", ["19900101", "1990-W01-1", "1990-1-1", "1990-01-01\n", "0000-01-01"])

@@ -1,0 +1,1 @@
+"""The placement domain in pure Python: the rules of the placement regulation, no framework."""

@@ -21,7 +21,7 @@ from chassis.config import database_url
 from chassis.days import due_at_end_of, due_day_of
 from chassis.db import Database
 from chassis.envelope import Metadata, NewEvent
-from chassis.errors import ChassisError, StoreUnavailable
+from chassis.errors import ChassisError, StatementFailed, StoreUnavailable
 from chassis.store import PostgresEventStore
 
 log = structlog.get_logger("vetlife.deadlines")
@@ -29,7 +29,7 @@ log = structlog.get_logger("vetlife.deadlines")
 FIRING_ACTOR = "system:deadlines"
 PENDING_INDEX = "deadlines_one_pending_per_name"
 # What a lost (or read-only, recovering) database raises; the runner's loop waits and tries again.
-RETRYABLE = (StoreUnavailable, psycopg2.Error, OSError)
+RETRYABLE = (StoreUnavailable, StatementFailed, psycopg2.Error, OSError)
 
 
 class DeadlineAlreadyPending(ChassisError):

@@ -97,14 +97,17 @@ class PostgresEventStore:
         cancelled on this stream with the events, or not at all.
         """
         # One statement, so it can run as its own transaction (one round trip); the test hook
-        # needs a transaction it can hold open before the commit.
-        scope = self.db.statement() if _before_commit is None else self.db.transaction()
-        with scope as cur:
+        # needs a transaction it can hold open before the commit. A deadlock (say with the
+        # deadline runner) rolled the statement back whole, so it is simply run again
+        # (Database.run); the command id would make even a doubled run harmless.
+        def write(cur) -> AppendResult:
             result = self.append_in(cur, stream_id, events, expected_version, metadata,
                                     command_id, request, claims, deadlines)
             if _before_commit is not None and not result.replayed:
                 _before_commit()
-        return result
+            return result
+
+        return self.db.run(write, autocommit=_before_commit is None)
 
     def append_in(
         self,

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from chassis.config import database_url
 from chassis.db import Database
-from chassis.errors import StoreUnavailable
+from chassis.errors import StatementFailed, StoreUnavailable
 
 GENESIS = "0" * 64
 DEFAULT_ANCHOR_PATH = ".run/audit-anchors.jsonl"
@@ -112,7 +112,7 @@ def chain_hash(prev_hash: str, body: str) -> str:
 def _unavailable(what: str) -> Iterator[None]:
     try:
         yield
-    except (StoreUnavailable, psycopg2.Error) as exc:
+    except (StoreUnavailable, StatementFailed, psycopg2.Error) as exc:
         raise AuditUnavailable(f"the audit log cannot {what}: {exc}".strip()) from exc
 
 

@@ -24,6 +24,9 @@ STATUS = {
     "already_registered": 409,
     "conflict": 409,
     "idempotency_key_reused": 422,
+    # The database is up but refused or timed out the statement: not a 503 (that says the
+    # database cannot be reached), a 504 the client may retry later.
+    "database_refused": 504,
     "unavailable": 503,
 }
 

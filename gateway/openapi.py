@@ -91,7 +91,8 @@ def _json(schema: str) -> dict:
 def _errors(*statuses: int) -> dict:
     text = {400: "bad input", 401: "no valid bearer token", 403: "your role may not do this",
             404: "no such file (or not yours to see)", 409: "conflict", 413: "body too large",
-            422: "key reused", 502: "a service failed", 503: "a service is unavailable"}
+            422: "key reused", 502: "a service failed", 503: "a service is unavailable",
+            504: "the database refused or timed out; try again later"}
     retry_after = {"Retry-After": {"description": "seconds to wait before retrying",
                                    "required": True, "schema": {"type": "integer"}}}
     return {str(s): {"description": text[s], **_json("Error"),
@@ -99,7 +100,7 @@ def _errors(*statuses: int) -> dict:
 
 
 # Every protected operation can answer these.
-_GUARDED = (401, 403, 503)
+_GUARDED = (401, 403, 503, 504)
 
 
 def _file_command(operation_id: str, summary: str, request: str) -> dict:

@@ -9,7 +9,13 @@ from marshmallow import ValidationError
 
 from chassis.caller import Caller
 from chassis.envelope import Metadata
-from chassis.errors import IdempotencyKeyReused, StoreUnavailable, StreamVersionConflict
+from chassis.errors import (
+    IdempotencyKeyReused,
+    StatementFailed,
+    StoreUnavailable,
+    StreamVersionConflict,
+    TransactionConflict,
+)
 from chassis.nameko_deps import CallContext, EventStore, WorkerLog
 from chassis.projection import ProjectionRunner
 from chassis.rpc import rpc
@@ -55,6 +61,12 @@ def on_the_wire(method):
             raise ServiceError("idempotency_key_reused", str(exc)) from None
         except StoreUnavailable as exc:
             raise ServiceError("unavailable", str(exc)) from None
+        except TransactionConflict:
+            # Still losing races after the retries: the client may try again.
+            raise ServiceError("conflict", "the file is changing too fast; try again") from None
+        except StatementFailed:
+            raise ServiceError("database_refused", "the database refused the request (a "
+                               "timeout or a lock); try again later") from None
 
     return wrapper
 

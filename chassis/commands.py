@@ -5,10 +5,14 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chassis.envelope import Metadata
 from chassis.errors import IdempotencyKeyReused, StreamVersionConflict
 from chassis.store import PostgresEventStore
+
+if TYPE_CHECKING:  # chassis.deadlines imports the store, which this module needs first
+    from chassis.deadlines import DeadlineChanges
 
 # A blind write (no If-Match) retries a lost race until this much time has passed: well inside
 # the gateway's 10 s wait for an answer, so the client hears the outcome rather than a 503.
@@ -46,6 +50,7 @@ def change_stream(store: PostgresEventStore, stream_id: str, *, load: Callable, 
                   to_new_events: Callable, meta: Metadata, command_id: str | None,
                   request: str, expected_version: int | None = None,
                   visible: Callable | None = None,
+                  deadlines: Callable[..., DeadlineChanges | None] | None = None,
                   budget_seconds: float = BLIND_WRITE_BUDGET_SECONDS,
                   clock: Callable[[], float] = time.monotonic,
                   sleep: Callable[[float], None] = time.sleep) -> Accepted:
@@ -56,7 +61,9 @@ def change_stream(store: PostgresEventStore, stream_id: str, *, load: Callable, 
     state, after a jittered pause so racing writers spread out, until `budget_seconds` have
     passed: the decision is re-run, so nothing is lost, and a blind write succeeds under
     realistic contention. A command that changes nothing still records its command id, so the
-    same key cannot later be used for a different request.
+    same key cannot later be used for a different request. `deadlines(state, events)`, when
+    given, says what the decided events do to the stream's clocks (chassis/deadlines.py); they
+    are applied in the same append, on every attempt from that attempt's decision.
     """
     if (first := replayed(store, command_id, request)) is not None:
         return first
@@ -74,7 +81,8 @@ def change_stream(store: PostgresEventStore, stream_id: str, *, load: Callable, 
         try:
             # With no events this only records the command id (checked against the version).
             result = store.append(stream_id, to_new_events(events), state.version, meta,
-                                  command_id=command_id, request=request)
+                                  command_id=command_id, request=request,
+                                  deadlines=deadlines(state, events) if deadlines else None)
             return Accepted(stream_id, result.stream_version, result.replayed)
         except StreamVersionConflict:
             if expected_version is not None or clock() >= deadline:

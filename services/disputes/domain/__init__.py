@@ -1,0 +1,1 @@
+"""The disputes domain: pure Python, no framework (the rules of the law as plain functions)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,6 +51,7 @@ def change_stream(store: PostgresEventStore, stream_id: str, *, load: Callable, 
                   request: str, expected_version: int | None = None,
                   visible: Callable | None = None,
                   deadlines: Callable[..., DeadlineChanges | None] | None = None,
+                  claims: Callable[[list], Iterable[tuple[str, str]]] | None = None,
                   budget_seconds: float = BLIND_WRITE_BUDGET_SECONDS,
                   clock: Callable[[], float] = time.monotonic,
                   sleep: Callable[[float], None] = time.sleep) -> Accepted:
@@ -63,7 +64,8 @@ def change_stream(store: PostgresEventStore, stream_id: str, *, load: Callable, 
     realistic contention. A command that changes nothing still records its command id, so the
     same key cannot later be used for a different request. `deadlines(state, events)`, when
     given, says what the decided events do to the stream's clocks (chassis/deadlines.py); they
-    are applied in the same append, on every attempt from that attempt's decision.
+    are applied in the same append, on every attempt from that attempt's decision. `claims(events)`
+    gives the unique values the events claim (a payment reference used once), in the same append.
     """
     if (first := replayed(store, command_id, request)) is not None:
         return first
@@ -82,6 +84,7 @@ def change_stream(store: PostgresEventStore, stream_id: str, *, load: Callable, 
             # With no events this only records the command id (checked against the version).
             result = store.append(stream_id, to_new_events(events), state.version, meta,
                                   command_id=command_id, request=request,
+                                  claims=claims(events) if claims else (),
                                   deadlines=deadlines(state, events) if deadlines else None)
             return Accepted(stream_id, result.stream_version, result.replayed)
         except StreamVersionConflict:

@@ -1,0 +1,1 @@
+"""The employment domain in plain Python: employers, postings, fairs, job seekers and matching."""

@@ -1,0 +1,1 @@
+"""The benefits service 优抚: entitlements, the card, offers, condolence visits and hardship relief."""

@@ -104,47 +104,42 @@ class PlacementCase:
         raise ValueError(f"a case cannot start with {event.event_type}")
 
     def _apply(self, event: ev.Event) -> None:
+        self.status = next_status(self.kind, event) or self.status
         match event:
             case ev.FactsAmended():
                 self.facts = _facts(event, self.facts.discharge_approved_on)
             case ev.PlacementForfeited():
                 # A post it held is released with the forfeiture (the handler writes that).
-                self.forfeiture, self.status, self.post = event, Status.FORFEITED, None
+                self.forfeiture, self.post = event, None
             case ev.LateReasonRecorded():
-                self.forfeiture, self.late_reason, self.status = None, event.reason, Status.REPORTED
+                self.forfeiture, self.late_reason = None, event.reason
             case ev.ModeChosen():
                 self.mode, self.mode_chosen_on = event.mode, event.on
-                self.status = AFTER_CHOICE.get(Mode(event.mode), Status.HANDED_OVER)
             case ev.SubsidyAssessed():
                 self.subsidy = event
             case ev.SubsidyPaid():
-                self.subsidy_paid, self.status = event, Status.SUBSIDY_PAID
-            case ev.HandedToEmployment():
-                pass  # closed by the CaseClosed that comes with it
+                self.subsidy_paid = event
             case ev.Scored():
-                self.points, self.status = event.points, Status.SCORED
+                self.points = event.points
             case ev.PostOffered():
                 self.post, self.post_accepted_on = event, None
-                self.status = Status.POST_OFFERED
             case ev.PostAccepted():
-                self.post_accepted_on, self.status = event.on, Status.POST_ACCEPTED
+                self.post_accepted_on = event.on
             case ev.PostDeclined():
                 self.declined.append(event)
-                self.post, self.status = None, Status.SCORED
+                self.post = None
             case ev.ReferralLetterIssued():
-                self.letter, self.status = event, Status.LETTER_ISSUED
+                self.letter = event
             case ev.Placed():
                 self.placed = event
                 self.overdue.discard("placement")
-                if self.kind != CaseKind.SOLDIER:
-                    self.status = Status.PLACED
             case ev.OnPostRecorded():
-                self.on_post_on, self.status = event.on_post_on, Status.ON_POST
+                self.on_post_on = event.on_post_on
                 self.overdue.discard("on_post")
             case ev.ContractRecorded():
-                self.contract, self.status = event, Status.CONTRACTED
+                self.contract = event
             case ev.TransferAssigned():
-                self.transfer, self.status = event, Status.ASSIGNED
+                self.transfer = event
             case ev.SpouseLinked():
                 self.spouse_case_id = event.spouse_case_id
             case ev.PlacementOverdue():
@@ -152,7 +147,7 @@ class PlacementCase:
             case ev.OnPostOverdue():
                 self.overdue.add("on_post")
             case ev.CaseClosed():
-                self.closed, self.status = event, Status.CLOSED
+                self.closed = event
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -347,6 +342,44 @@ class PlacementCase:
     def close(self, today: date) -> list[ev.Event]:
         self._require("close the case", *CLOSABLE)
         return [ev.CaseClosed(**self._ids(), outcome=CLOSABLE[self.status], on=today)]
+
+
+def next_status(kind: str, event: ev.Event) -> str | None:
+    """Where an event takes a case of this kind; None: it stays where it is. The case list
+    (services/placement/projections.py) follows the same function."""
+    match event:
+        case ev.ReportedIn():
+            return Status.REPORTED
+        case ev.SpouseReceived():
+            return Status.AWAITING_ASSIGNMENT
+        case ev.PlacementForfeited():
+            return Status.FORFEITED
+        case ev.LateReasonRecorded():
+            return Status.REPORTED
+        case ev.ModeChosen():
+            return AFTER_CHOICE.get(Mode(event.mode), Status.HANDED_OVER)
+        case ev.SubsidyPaid():
+            return Status.SUBSIDY_PAID
+        case ev.Scored() | ev.PostDeclined():
+            return Status.SCORED
+        case ev.PostOffered():
+            return Status.POST_OFFERED
+        case ev.PostAccepted():
+            return Status.POST_ACCEPTED
+        case ev.ReferralLetterIssued():
+            return Status.LETTER_ISSUED
+        case ev.Placed():
+            # A soldier's placement is the referral letter; they go on post after it.
+            return None if kind == CaseKind.SOLDIER else Status.PLACED
+        case ev.OnPostRecorded():
+            return Status.ON_POST
+        case ev.ContractRecorded():
+            return Status.CONTRACTED
+        case ev.TransferAssigned():
+            return Status.ASSIGNED
+        case ev.CaseClosed():
+            return Status.CLOSED
+    return None
 
 
 def _facts(event, discharge_approved_on: date) -> PlacementFacts:

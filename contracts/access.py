@@ -37,6 +37,26 @@ _REGISTRY_READERS = {"registry_clerk": DISTRICT, "placement_officer": DISTRICT,
                      "employment_officer": DISTRICT}
 _FILE_CHANGERS = {"station_worker": STATIONS, "registry_clerk": DISTRICT}
 
+# employment
+_JOB_SEEKER_WORKERS = {"station_worker": STATIONS, "employment_officer": DISTRICT}
+_EMPLOYMENT: dict[str, dict[str, Scope]] = {
+    "register_employer": {"employment_officer": DISTRICT},
+    "publish_posting": {"employment_officer": DISTRICT},
+    "close_posting": {"employment_officer": DISTRICT},
+    "record_job_fair": {"employment_officer": DISTRICT},
+    "match_job_seekers": dict(_JOB_SEEKER_WORKERS),
+    "register_job_seeker": dict(_JOB_SEEKER_WORKERS),
+    "get_job_seeker": {"veteran": OWN, **_JOB_SEEKER_WORKERS},
+    "state_job_intention": {"veteran": OWN, **_JOB_SEEKER_WORKERS},
+    "match_postings": {"veteran": OWN, **_JOB_SEEKER_WORKERS},
+    "record_employment_intention": dict(_JOB_SEEKER_WORKERS),
+    "record_hire": dict(_JOB_SEEKER_WORKERS),
+    "enrol_training": dict(_JOB_SEEKER_WORKERS),
+    "grant_startup_loan": {"employment_officer": DISTRICT},
+    "grant_contest_award": {"employment_officer": DISTRICT},
+    "employment_figures": {"employment_officer": DISTRICT, "leader": DISTRICT},
+}
+
 # operation (the OpenAPI operationId, also the gateway's handler name) -> role -> scope.
 OPERATIONS: dict[str, dict[str, Scope]] = {
     "register_veteran": dict(_FILE_CHANGERS),
@@ -51,6 +71,11 @@ OPERATIONS: dict[str, dict[str, Scope]] = {
     "add_honour": dict(_FILE_CHANGERS),
     "mark_survivor_tie": dict(_FILE_CHANGERS),
     "file_history": {"veteran": OWN, "station_worker": STATIONS, "registry_clerk": DISTRICT},
+    # employment 就业创业: the employment officer works district-wide (employers, postings and
+    # fairs are theirs alone, as are loans and awards, which are money); a station worker on
+    # their stations' job seekers; a veteran states their own intention and sees their own
+    # record and matches; the leader sees the figures, which hold no personal field.
+    **_EMPLOYMENT,
     "me": {role: SELF for role in ROLES},
     "my_access_log": {"veteran": OWN},
     "search_audit": {"auditor": DISTRICT},

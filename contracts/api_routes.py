@@ -1,10 +1,11 @@
 """Every department service's HTTP operations, gathered for the gateway (one line per service)."""
 from __future__ import annotations
 
-from contracts import registry
+from contracts import employment, registry
 from contracts.routes import Route
 
 ROUTES: tuple[Route, ...] = (
     *registry.ROUTES,
+    *employment.ROUTES,
     # one line per department service: *<service>.ROUTES,
 )

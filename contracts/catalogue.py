@@ -10,7 +10,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from chassis.envelope import CLOUDEVENTS_CONTENT_TYPE
-from contracts import registry
+from contracts import employment, registry
 from contracts.publication import Publication
 
 DOCUMENT = Path(__file__).with_name("asyncapi.json")
@@ -20,6 +20,7 @@ DOCUMENT = Path(__file__).with_name("asyncapi.json")
 # schemas. A new service adds its Publication here.
 PUBLISHED: dict[str, Publication] = {
     "registry": registry.public_form,
+    "employment": employment.public_form,
 }
 
 ENVELOPE = {

@@ -376,6 +376,11 @@ def _townships() -> fields.List:
 
 
 class RegisterEmployerRequest(Schema):
+    class Meta:
+        example = {"name": "金华市金东区顺达物流有限公司", "credit_code": "91330703MA2E7RLK07",
+                   "township": "孝顺镇", "industry": "物流", "contact_name": "王丽",
+                   "contact_phone": "0579-82345678"}
+
     name = _text(200, required=True)
     credit_code = fields.String(
         required=True, validate=[validate.Length(min=18, max=24), TEXT],
@@ -389,6 +394,11 @@ class RegisterEmployerRequest(Schema):
 
 
 class PublishPostingRequest(Schema):
+    class Meta:
+        example = {"employer_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "title": "仓储管理员",
+                   "kind": "logistics", "township": "孝顺镇", "pay_min_fen": 450000,
+                   "pay_max_fen": 600000, "headcount": 2, "requirements": ["叉车证", "高中"]}
+
     employer_id = fields.UUID(required=True)
     title = _text(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(POSTING_KINDS))
@@ -408,11 +418,19 @@ class PublishPostingRequest(Schema):
 
 
 class ClosePostingRequest(Schema):
+    class Meta:
+        example = {"reason": "filled"}
+
     reason = fields.String(required=True, validate=validate.OneOf(CLOSE_REASONS))
     closed_on = FullDate(metadata={"description": "default: today"})
 
 
 class RecordJobFairRequest(Schema):
+    class Meta:
+        example = {"name": "金东区退役军人专场招聘会", "held_on": "2026-05-18",
+                   "township": "多湖街道", "employer_ids": [], "employers_attending": 40,
+                   "posts_offered": 900, "veterans_attending": 31, "intentions_reached": 15}
+
     name = _text(200, required=True)
     held_on = FullDate(required=True)
     township = _text(required=True)
@@ -428,6 +446,12 @@ class RecordJobFairRequest(Schema):
 class RegisterJobSeekerRequest(Schema):
     """A job seeker registered directly (staff); the intention fields are optional."""
 
+    class Meta:
+        example = {"veteran_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                   "township": "多湖街道", "service_station": "多湖街道退役军人服务站",
+                   "kinds": ["logistics", "security"], "townships": ["东孝街道"],
+                   "min_pay_fen": 450000, "skills": ["驾驶证c1", "安保员证"]}
+
     veteran_id = fields.UUID(required=True, metadata={"description": "the registry's veteran id"})
     township = _text(required=True)
     service_station = _text(required=True)
@@ -441,6 +465,10 @@ class RegisterJobSeekerRequest(Schema):
 class StateJobIntentionRequest(Schema):
     """求职意向: replaces the one stated before."""
 
+    class Meta:
+        example = {"kinds": ["logistics"], "townships": ["孝顺镇"], "min_pay_fen": 500000,
+                   "skills": ["驾驶证c1", "叉车证"]}
+
     kinds = _kinds()
     townships = _townships()
     min_pay_fen = _fen(MAX_MONTHLY_PAY_FEN, allow_none=True,
@@ -451,6 +479,10 @@ class StateJobIntentionRequest(Schema):
 class RecordEmploymentIntentionRequest(Schema):
     """达成就业意向 with an employer, for one of its postings and at a fair if so."""
 
+    class Meta:
+        example = {"employer_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                   "reached_on": "2026-05-18"}
+
     employer_id = fields.UUID(required=True)
     posting_id = fields.UUID(allow_none=True)
     fair_id = fields.UUID(allow_none=True)
@@ -458,6 +490,11 @@ class RecordEmploymentIntentionRequest(Schema):
 
 
 class RecordHireRequest(Schema):
+    class Meta:
+        example = {"employer_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                   "hired_on": "2026-06-01", "contract_months": 24, "social_insurance": True,
+                   "monthly_pay_fen": 520000}
+
     employer_id = fields.UUID(required=True)
     posting_id = fields.UUID(allow_none=True)
     hired_on = FullDate(required=True)
@@ -467,6 +504,10 @@ class RecordHireRequest(Schema):
 
 
 class EnrolTrainingRequest(Schema):
+    class Meta:
+        example = {"kind": "skills", "course": "叉车司机", "provider": "金华技师学院",
+                   "starts_on": "2026-07-01"}
+
     kind = fields.String(required=True, validate=validate.OneOf(TRAINING_KINDS),
                          metadata={"description": "adaptive 适应性培训 (once), skills 技能培训, "
                                                   "degree 学历教育"})
@@ -476,6 +517,10 @@ class EnrolTrainingRequest(Schema):
 
 
 class GrantStartupLoanRequest(Schema):
+    class Meta:
+        example = {"lender": "金华银行金东支行", "amount_fen": 20000000, "term_months": 36,
+                   "annual_rate_bp": 345, "granted_on": "2026-03-01"}
+
     lender = _text(200, required=True)
     amount_fen = _fen(MAX_LOAN_FEN, required=True, minimum=1)
     term_months = _count(120, minimum=1)
@@ -484,6 +529,10 @@ class GrantStartupLoanRequest(Schema):
 
 
 class GrantContestAwardRequest(Schema):
+    class Meta:
+        example = {"contest": "金华市退役军人创业创新大赛", "award": "二等奖",
+                   "amount_fen": 1000000, "awarded_on": "2026-05-01"}
+
     contest = _text(200, required=True)
     award = _text(required=True)
     amount_fen = _fen(MAX_AWARD_FEN, required=True)

@@ -189,7 +189,7 @@ class ReviewAnsweredV1(Schema):
 class PetitionEscalatedV1(Schema):
     petition_id = fields.String(required=True)
     level = fields.String(required=True)
-    reason = fields.String(required=True)
+    reason_code = fields.String(required=True)
     note = fields.String(**_NULLABLE)
     escalated_on = fields.Date(required=True)
 
@@ -373,7 +373,7 @@ PUBLIC_SCHEMAS: dict[str, type[Schema]] = {
         service_station=fields.String(required=True),
         channel=_one_of(CHANNELS, required=True),
         petitioner_kind=_one_of(PETITIONER_KINDS, required=True),
-        representatives=fields.Integer(required=True, metadata={
+        representatives_count=fields.Integer(required=True, metadata={
             "description": "how many representatives a group sent (0 otherwise)"}),
         category=_one_of(CATEGORIES, required=True), received_on=_day(),
         urgent=fields.Boolean(required=True),
@@ -436,7 +436,7 @@ PUBLIC_SCHEMAS: dict[str, type[Schema]] = {
     "PetitionEscalated": _public(
         "PetitionEscalatedPublicV1", "An escalation above the district (零赴省进京 counts it).",
         **_petition(), level=_one_of(LEVELS, required=True),
-        reason=_one_of(ESCALATION_REASONS, required=True), escalated_on=_day()),
+        reason_code=_one_of(ESCALATION_REASONS, required=True), escalated_on=_day()),
     "PetitionIntakeOverdue": _public(
         "PetitionIntakeOverduePublicV1", "No intake decision by the end of its due day.",
         **_petition(), due_on=_day()),
@@ -510,7 +510,7 @@ def _count(field: str) -> Derivation:
 
 
 DERIVED: dict[str, dict[str, Derivation]] = {
-    "PetitionLodged": {"representatives": _count("representatives")},
+    "PetitionLodged": {"representatives_count": _count("representatives")},
 }
 
 public_form = Publication("disputes", PUBLIC_SCHEMAS, DERIVED, stored=EVENT_SCHEMAS,
@@ -811,7 +811,7 @@ class HardshipReferralAccepted(CaseCommandAccepted):
     referral_id = fields.String(required=True)
 
 
-class HistoryEntry(Schema):
+class CaseHistoryEntry(Schema):
     version = fields.Integer(required=True)
     event_type = fields.String(required=True)
     at = fields.String(required=True, metadata={"description": "when it was recorded"})
@@ -829,7 +829,7 @@ class Petitioner(Schema):
     group_size = fields.Integer(allow_none=True)
 
 
-class Intake(Schema):
+class PetitionIntake(Schema):
     decision = fields.String(required=True)
     decided_on = fields.Date(required=True)
     notice = fields.String(required=True)
@@ -840,7 +840,7 @@ class Intake(Schema):
     procedure = fields.String(allow_none=True)
 
 
-class Extension(Schema):
+class OpinionExtension(Schema):
     state = fields.String(required=True, metadata={"description": "requested, approved, refused "
                                                                   "or lapsed"})
     days = fields.Integer(required=True)
@@ -853,14 +853,14 @@ class Extension(Schema):
     petitioner_told_on = fields.Date(allow_none=True)
 
 
-class Opinion(Schema):
+class PetitionOpinion(Schema):
     outcome = fields.String(required=True)
     text = fields.String(required=True)
     issued_on = fields.Date(required=True)
     late = fields.Boolean(required=True)
 
 
-class Review(Schema):
+class PetitionReview(Schema):
     stage = fields.String(required=True)
     grounds = fields.String(required=True)
     requested_on = fields.Date(required=True)
@@ -871,27 +871,27 @@ class Review(Schema):
     late = fields.Boolean(allow_none=True)
 
 
-class MediationEntry(Schema):
+class PetitionMediation(Schema):
     held_on = fields.Date(required=True)
     agreement_reached = fields.Boolean(required=True)
     summary = fields.String(required=True)
 
 
-class Escalation(Schema):
+class PetitionEscalation(Schema):
     level = fields.String(required=True)
     reason = fields.String(required=True)
     note = fields.String(allow_none=True)
     escalated_on = fields.Date(required=True)
 
 
-class Repeat(Schema):
+class PetitionRepeat(Schema):
     channel = fields.String(required=True)
     petitioner_kind = fields.String(required=True)
     received_on = fields.Date(required=True)
     forwarded_from_level = fields.String(allow_none=True)
 
 
-class Referral(Schema):
+class HardshipReferralEntry(Schema):
     referral_id = fields.String(required=True)
     trigger = fields.String(required=True)
     note = fields.String(allow_none=True)
@@ -928,16 +928,16 @@ class PetitionReply(Schema):
     petitioner = fields.Nested(Petitioner, required=True)
     request = fields.String(required=True)
     facts = fields.String(required=True)
-    intake = fields.Nested(Intake, **_NULLABLE)
-    extension = fields.Nested(Extension, **_NULLABLE)
-    opinion = fields.Nested(Opinion, **_NULLABLE)
-    reviews = _nested_list(Review)
-    mediation = _nested_list(MediationEntry)
-    escalations = _nested_list(Escalation)
-    repeats = _nested_list(Repeat)
-    hardship_referrals = _nested_list(Referral)
+    intake = fields.Nested(PetitionIntake, **_NULLABLE)
+    extension = fields.Nested(OpinionExtension, **_NULLABLE)
+    opinion = fields.Nested(PetitionOpinion, **_NULLABLE)
+    reviews = _nested_list(PetitionReview)
+    mediation = _nested_list(PetitionMediation)
+    escalations = _nested_list(PetitionEscalation)
+    repeats = _nested_list(PetitionRepeat)
+    hardship_referrals = _nested_list(HardshipReferralEntry)
     deadlines = _nested_list(DeadlineView)
-    history = _nested_list(HistoryEntry)
+    history = _nested_list(CaseHistoryEntry)
 
 
 class PetitionSummary(Schema):
@@ -968,7 +968,7 @@ class PetitionListReply(Schema):
     total = fields.Integer(required=True)
 
 
-class Session(Schema):
+class MediationSession(Schema):
     session = fields.Integer(required=True)
     held_on = fields.Date(required=True)
     mediator = fields.String(required=True)
@@ -993,7 +993,7 @@ class LegalAid(Schema):
     assignment_late = fields.Boolean(allow_none=True)
 
 
-class Resolution(Schema):
+class DisputeResolution(Schema):
     outcome = fields.String(required=True)
     resolved_on = fields.Date(required=True)
     summary = fields.String(required=True)
@@ -1013,12 +1013,12 @@ class DisputeReply(Schema):
     opened_on = fields.Date(required=True)
     petition_id = fields.String(**_NULLABLE)
     overdue = fields.List(fields.String(), required=True)
-    sessions = _nested_list(Session)
+    sessions = _nested_list(MediationSession)
     legal_aid = fields.Nested(LegalAid, required=True)
-    resolution = fields.Nested(Resolution, **_NULLABLE)
-    hardship_referrals = _nested_list(Referral)
+    resolution = fields.Nested(DisputeResolution, **_NULLABLE)
+    hardship_referrals = _nested_list(HardshipReferralEntry)
     deadlines = _nested_list(DeadlineView)
-    history = _nested_list(HistoryEntry)
+    history = _nested_list(CaseHistoryEntry)
 
 
 class ProxyStep(Schema):
@@ -1048,8 +1048,8 @@ class ProxyCaseReply(Schema):
     opened_on = fields.Date(required=True)
     steps = _nested_list(ProxyStep)
     closure = fields.Nested(ProxyClosure, **_NULLABLE)
-    hardship_referrals = _nested_list(Referral)
-    history = _nested_list(HistoryEntry)
+    hardship_referrals = _nested_list(HardshipReferralEntry)
+    history = _nested_list(CaseHistoryEntry)
 
 
 class PetitionFigures(Schema):

@@ -126,7 +126,7 @@ class DisputesReadModel:
         elif kind == "PetitionEscalated":
             self._petition(cur, d["petition_id"], escalations="escalations + 1")
             self._fact(cur, event, "escalation", d["escalated_on"], None,
-                       {"level": d["level"], "reason": d["reason"]})
+                       {"level": d["level"], "reason": d["reason_code"]})
         elif kind in _OVERDUE:
             self._fact(cur, event, "overdue", d["due_on"], None, {"event_type": kind})
         elif kind == "DisputeOpened":

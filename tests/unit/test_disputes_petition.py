@@ -178,7 +178,7 @@ def test_a_group_sends_at_most_five_representatives():
 def test_a_petition_passed_down_from_the_province_is_an_escalation():
     _, decision = lodged(forwarded_from_level="province")
     escalation = decision.events[1]
-    assert (escalation.level, escalation.reason) == ("province", "went_higher")
+    assert (escalation.level, escalation.reason_code) == ("province", "went_higher")
 
 
 def test_a_new_petition_on_a_matter_answered_finally_is_flagged_and_can_only_be_refused():
@@ -201,7 +201,7 @@ def test_a_matter_with_an_open_petition_is_linked_not_lodged():
     petition, _ = lodged()
     link = petition.link_repeat(lodging(channel="letter", forwarded_from_level="city"), MONDAY)
     assert [e.event_type for e in link.events] == ["RepeatPetitionLinked", "PetitionEscalated"]
-    assert link.events[1].reason == "went_higher_while_open"
+    assert link.events[1].reason_code == "went_higher_while_open"
     assert not link.clocks
 
 

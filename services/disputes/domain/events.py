@@ -181,7 +181,7 @@ class PetitionEscalated(Event):
 
     petition_id: str
     level: str
-    reason: str
+    reason_code: str  # why, in the bureau's words (EscalationReason); the note says more
     note: str | None = field(repr=False)
     escalated_on: date
 

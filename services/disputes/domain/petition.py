@@ -335,7 +335,7 @@ class Petition:
             self.state = S.FINAL
 
     def _on_PetitionEscalated(self, e):
-        self.escalations.append({"level": e.level, "reason": e.reason, "note": e.note,
+        self.escalations.append({"level": e.level, "reason": e.reason_code, "note": e.note,
                                  "escalated_on": e.escalated_on})
 
     def _on_PetitionIntakeOverdue(self, e):

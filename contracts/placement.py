@@ -357,33 +357,46 @@ class PostReleasedPublicV1(PostHeldPublicV1):
     reason = fields.String(required=True)
 
 
+def _case_step(event_type: str, doc: str) -> type[Schema]:
+    """A public form that says only which case took the step (each event type its own class, so
+    the catalogue documents each once)."""
+    return type(f"{event_type}PublicV1", (_CasePublic,), {"__doc__": doc})
+
+
+class PostFilledPublicV1(PostHeldPublicV1):
+    pass
+
+
 PUBLIC_SCHEMAS: dict[str, type[Schema]] = {
     "ReportedIn": ReportedInPublicV1,
-    "FactsAmended": _CasePublic,
+    "FactsAmended": _case_step("FactsAmended", "The facts the rules rest on changed (which, stays here)."),
     "PlacementForfeited": PlacementForfeitedPublicV1,
-    "LateReasonRecorded": _CasePublic,
+    "LateReasonRecorded": _case_step("LateReasonRecorded", "A good reason for reporting late: "
+                                                           "the forfeiture is lifted."),
     "ModeChosen": ModeChosenPublicV1,
     "SubsidyAssessed": SubsidyAssessedPublicV1,
     "SubsidyPaid": SubsidyPaidPublicV1,
     "HandedToEmployment": HandedToEmploymentPublicV1,
-    "Scored": _CasePublic,
+    "Scored": _case_step("Scored", "The soldier was scored (赋分) for the choice of posts."),
     "PostOffered": PostOfferedPublicV1,
     "PostAccepted": PostAcceptedPublicV1,
     "PostDeclined": PostDeclinedPublicV1,
-    "ReferralLetterIssued": _CasePublic,
+    "ReferralLetterIssued": _case_step("ReferralLetterIssued", "The referral letter (介绍信) was issued."),
     "Placed": PlacedPublicV1,
-    "OnPostRecorded": _CasePublic,
+    "OnPostRecorded": _case_step("OnPostRecorded", "The soldier is on post."),
     "ContractRecorded": ContractRecordedPublicV1,
     "TransferAssigned": TransferAssignedPublicV1,
     "SpouseReceived": SpouseReceivedPublicV1,
     "SpouseLinked": SpouseLinkedPublicV1,
-    "PlacementOverdue": _CasePublic,
-    "OnPostOverdue": _CasePublic,
+    "PlacementOverdue": _case_step("PlacementOverdue",
+                                   "Six months passed without a placement (Art. 31)."),
+    "OnPostOverdue": _case_step("OnPostOverdue", "Thirty days after the letter and not on post "
+                                                 "(Art. 75)."),
     "CaseClosed": CaseClosedPublicV1,
     "PostQuotaRegistered": PostQuotaRegisteredPublicV1,
     "PostHeld": PostHeldPublicV1,
     "PostReleased": PostReleasedPublicV1,
-    "PostFilled": PostHeldPublicV1,
+    "PostFilled": PostFilledPublicV1,
 }
 
 
@@ -420,18 +433,20 @@ def load_data(event: RecordedEvent) -> dict[str, Any]:
 
 # -- requests ---------------------------------------------------------------------------------------
 
-def _ex(value) -> dict:
-    return {"metadata": {"example": value}}
-
-
 class HonourRequest(Schema):
-    kind = _one_of(HONOUR_KINDS, required=True, **_ex("second_class_merit"))
-    wartime = fields.Boolean(load_default=False, **_ex(False))
+    kind = _one_of(HONOUR_KINDS, required=True)
+    wartime = fields.Boolean(load_default=False)
+
+    class Meta:
+        example = {"kind": "second_class_merit", "wartime": False}
 
 
 class DisabilityRequest(Schema):
-    nature = _one_of(DISABILITY_NATURES, required=True, **_ex("combat"))
-    grade = fields.Integer(required=True, validate=validate.Range(1, 10), **_ex(6))
+    nature = _one_of(DISABILITY_NATURES, required=True)
+    grade = fields.Integer(required=True, validate=validate.Range(1, 10))
+
+    class Meta:
+        example = {"nature": "combat", "grade": 6}
 
 
 _UUID = {"validate": validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
@@ -443,26 +458,32 @@ class ReportInRequest(Schema):
     station or township the registry does not know yet must be given."""
 
     veteran_id = fields.String(required=True, **_UUID, metadata={
-        "description": "the registry's veteran id", "example":
-        "5b0d7c1e-2f4a-4e8b-9c3d-7a6e1f2b3c4d"})
-    discharge_approved_on = FullDate(required=True, **_ex("2026-09-01"))
-    rank_class = _one_of(RANK_CLASSES, **_ex("senior_nco"))
-    years_of_service = fields.Integer(validate=validate.Range(0, 50), **_ex(12))
-    age_at_discharge = fields.Integer(allow_none=True, validate=validate.Range(16, 80),
-                                      **_ex(31))
+        "description": "the registry's veteran id"})
+    discharge_approved_on = FullDate(required=True)
+    rank_class = _one_of(RANK_CLASSES)
+    years_of_service = fields.Integer(validate=validate.Range(0, 50))
+    age_at_discharge = fields.Integer(allow_none=True, validate=validate.Range(16, 80))
     honours = fields.List(fields.Nested(HonourRequest), validate=validate.Length(max=20))
     disability = fields.Nested(DisabilityRequest, allow_none=True)
-    martyr_child = fields.Boolean(**_ex(False))
+    martyr_child = fields.Boolean()
     expelled_from_party = fields.Boolean(load_default=False)
     criminal_penalty = fields.Boolean(load_default=False)
     discharged_by_force = fields.Boolean(load_default=False)
     seriously_ill_unable_to_work = fields.Boolean(load_default=False)
-    service_station = _text(**_ex("多湖街道退役军人服务站"))
-    township = _text(**_ex("多湖街道"))
+    service_station = _text()
+    township = _text()
     late_reason = _text(500, allow_none=True, metadata={
         "description": "a good reason for reporting in more than 30 days after the discharge "
                        "approval (Art. 51); without one, a late report-in gives up the "
                        "placement benefits"})
+
+    class Meta:
+        example = {
+            "veteran_id": "5b0d7c1e-2f4a-4e8b-9c3d-7a6e1f2b3c4d",
+            "discharge_approved_on": "2026-09-01",
+            "rank_class": "senior_nco", "years_of_service": 12, "age_at_discharge": 31,
+            "honours": [{"kind": "third_class_merit", "wartime": False}], "martyr_child": False,
+            "service_station": "多湖街道退役军人服务站", "township": "多湖街道"}
 
 
 class AmendFactsRequest(Schema):
@@ -470,7 +491,7 @@ class AmendFactsRequest(Schema):
 
     rank_class = _one_of(RANK_CLASSES)
     years_of_service = fields.Integer(validate=validate.Range(0, 50))
-    age_at_discharge = fields.Integer(validate=validate.Range(16, 80), **_ex(56))
+    age_at_discharge = fields.Integer(validate=validate.Range(16, 80))
     honours = fields.List(fields.Nested(HonourRequest), validate=validate.Length(max=20))
     disability = fields.Nested(DisabilityRequest, allow_none=True, metadata={
         "description": "null: no disability (one recorded by mistake is removed)"})
@@ -480,6 +501,9 @@ class AmendFactsRequest(Schema):
     discharged_by_force = fields.Boolean()
     seriously_ill_unable_to_work = fields.Boolean()
 
+    class Meta:
+        example = {"disability": {"nature": "combat", "grade": 6}}
+
     @validates_schema
     def _something(self, data, **kwargs):
         if not data:
@@ -487,77 +511,120 @@ class AmendFactsRequest(Schema):
 
 
 class ChooseModeRequest(Schema):
-    mode = _one_of(MODES, required=True, **_ex("self_employment"))
+    mode = _one_of(MODES, required=True)
+
+    class Meta:
+        example = {"mode": "self_employment"}
 
 
 class LateReasonRequest(Schema):
-    reason = _text(500, required=True, **_ex("随部队执行抢险救灾任务, 延期报到"))
+    reason = _text(500, required=True)
+
+    class Meta:
+        example = {"reason": "随部队执行抢险救灾任务, 延期报到"}
 
 
 class ScoreRequest(Schema):
-    points = fields.Integer(required=True, validate=validate.Range(0, 100_000), **_ex(86))
+    points = fields.Integer(required=True, validate=validate.Range(0, 100_000))
+
+    class Meta:
+        example = {"points": 86}
 
 
 class OfferPostRequest(Schema):
     post_id = fields.String(required=True, **_UUID, metadata={
-        "example": "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"})
+        "description": "a post quota's id"})
+
+    class Meta:
+        example = {"post_id": "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"}
 
 
 class DeclinePostRequest(Schema):
     good_reason = _text(500, allow_none=True, metadata={
         "description": "a good reason keeps the case waiting for another post; declining "
-                       "without one gives up the placement (Art. 34)",
-        "example": "岗位距家80公里, 需照顾瘫痪父亲"})
+                       "without one gives up the placement (Art. 34)"})
+
+    class Meta:
+        example = {"good_reason": "岗位距家80公里, 需照顾瘫痪父亲"}
 
 
 class ReferralLetterRequest(Schema):
-    letter_number = _text(60, required=True, **_ex("金东退役安字〔2026〕12号"))
-    issued_on = FullDate(required=True, **_ex("2026-11-20"))
+    letter_number = _text(60, required=True)
+    issued_on = FullDate(required=True)
+
+    class Meta:
+        example = {"letter_number": "金东退役安字〔2026〕12号", "issued_on": "2026-11-20"}
 
 
 class OnPostRequest(Schema):
-    on_post_on = FullDate(required=True, **_ex("2026-11-25"))
+    on_post_on = FullDate(required=True)
+
+    class Meta:
+        example = {"on_post_on": "2026-11-25"}
 
 
 class ContractRequest(Schema):
-    signed_on = FullDate(required=True, **_ex("2026-11-25"))
-    term_years = fields.Integer(allow_none=True, validate=validate.Range(1, 50), **_ex(3))
-    open_ended = fields.Boolean(load_default=False, **_ex(False))
+    signed_on = FullDate(required=True)
+    term_years = fields.Integer(allow_none=True, validate=validate.Range(1, 50))
+    open_ended = fields.Boolean(load_default=False)
+
+    class Meta:
+        example = {"signed_on": "2026-11-25", "term_years": 3, "open_ended": False}
 
 
 class ProsecutionRequest(Schema):
-    detail = _text(500, allow_none=True, **_ex("公安机关立案侦查"))
+    detail = _text(500, allow_none=True)
+
+    class Meta:
+        example = {"detail": "公安机关立案侦查"}
 
 
 class SubsidyPaymentRequest(Schema):
-    paid_on = FullDate(required=True, **_ex("2026-11-20"))
-    reference = _text(60, required=True, **_ex("金东财付2026-0917"))
+    paid_on = FullDate(required=True)
+    reference = _text(60, required=True)
+
+    class Meta:
+        example = {"paid_on": "2026-11-20", "reference": "金东财付2026-0917"}
 
 
 class AssignTransferRequest(Schema):
-    method = _one_of(TRANSFER_METHODS, required=True, **_ex("examination_and_assessment"))
-    planned_kind = _one_of(POST_KINDS, required=True, **_ex("administrative"))
+    method = _one_of(TRANSFER_METHODS, required=True)
+    planned_kind = _one_of(POST_KINDS, required=True)
+
+    class Meta:
+        example = {"method": "examination_and_assessment",
+                   "planned_kind": "administrative"}
 
 
 class RecordPlacementRequest(Schema):
-    post_kind = _one_of(POST_KINDS, required=True, **_ex("administrative"))
-    unit = _text(100, required=True, **_ex("金华市金东区人民检察院"))
-    placed_on = FullDate(required=True, **_ex("2026-11-20"))
+    post_kind = _one_of(POST_KINDS, required=True)
+    unit = _text(100, required=True)
+    placed_on = FullDate(required=True)
+
+    class Meta:
+        example = {"post_kind": "administrative", "unit": "金华市金东区人民检察院",
+                   "placed_on": "2026-11-20"}
 
 
 class ReceiveSpouseRequest(Schema):
-    spouse_name = _text(50, required=True, **_ex("王丽"))
+    spouse_name = _text(50, required=True)
     employed_as = _one_of(POST_KINDS, allow_none=True, metadata={
-        "description": "the kind of post the spouse held before the move, if any",
-        "example": "institution"})
+        "description": "the kind of post the spouse held before the move, if any"})
+
+    class Meta:
+        example = {"spouse_name": "王丽", "employed_as": "institution"}
 
 
 class RegisterPostQuotaRequest(Schema):
-    unit = _text(100, required=True, **_ex("金华市金东区农业农村局"))
-    post_kind = _one_of(POST_KINDS, required=True, **_ex("institution"))
-    title = _text(100, required=True, **_ex("农村经营管理岗"))
-    year = fields.Integer(required=True, validate=validate.Range(2000, 2100), **_ex(2026))
-    positions = fields.Integer(required=True, validate=validate.Range(1, 1000), **_ex(2))
+    unit = _text(100, required=True)
+    post_kind = _one_of(POST_KINDS, required=True)
+    title = _text(100, required=True)
+    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
+    positions = fields.Integer(required=True, validate=validate.Range(1, 1000))
+
+    class Meta:
+        example = {"unit": "金华市金东区农业农村局", "post_kind": "institution",
+                   "title": "农村经营管理岗", "year": 2026, "positions": 2}
 
 
 # -- queries ----------------------------------------------------------------------------------------
@@ -579,18 +646,19 @@ class ListPostsQuery(Schema):
 
 
 class RatesQuery(Schema):
-    from_ = FullDate(required=True, data_key="from", metadata={"description": "first day"})
-    to = FullDate(required=True, metadata={"description": "last day (inclusive)"})
+    from_ = FullDate(data_key="from",
+                     metadata={"description": "the first day; default: 1 January this year"})
+    to = FullDate(metadata={"description": "the last day, inclusive; default: today"})
 
     @validates_schema
     def _ordered(self, data, **kwargs):
-        if data["to"] < data["from_"]:
+        if "to" in data and "from_" in data and data["to"] < data["from_"]:
             raise ValidationError({"to": ["must not be before from"]})
 
 
 # -- replies ----------------------------------------------------------------------------------------
 
-class CaseAccepted(Schema):
+class PlacementCaseAccepted(Schema):
     case_id = fields.String(required=True)
     veteran_id = fields.String(required=True)
     version = fields.Integer(required=True, metadata={"description": "the case's stream version"})
@@ -614,7 +682,7 @@ class ModeReply(Schema):
                           metadata={"description": "every rule checked"})
 
 
-class EligibilityReply(Schema):
+class PlacementEligibilityReply(Schema):
     """Every placement mode, allowed or barred, with the rule and article for it."""
 
     veteran_id = fields.String(required=True)
@@ -670,7 +738,7 @@ class AllowanceReply(Schema):
                               metadata={"description": "false: a year has no standard yet"})
 
 
-class PostReply(Schema):
+class OfferedPostReply(Schema):
     post_id = fields.String(required=True)
     post_kind = _one_of(POST_KINDS, required=True)
     unit = fields.String(required=True)
@@ -717,19 +785,19 @@ class PlacedReply(Schema):
     placed_on = fields.Date(required=True)
 
 
-class ClosedReply(Schema):
+class PlacementClosedReply(Schema):
     outcome = _one_of(CLOSE_OUTCOMES, required=True)
     on = fields.Date(required=True)
 
 
-class HistoryEntry(Schema):
+class PlacementHistoryEntry(Schema):
     version = fields.Integer(required=True)
     event_type = fields.String(required=True)
     at = fields.String(required=True, metadata={"description": "when it was recorded"})
     actor = fields.String(required=True, metadata={"description": "who: <role>:<subject>"})
 
 
-class CaseReply(Schema):
+class PlacementCaseReply(Schema):
     """One placement case: where it stands, its facts, each step's record, its clocks, and who
     did what when."""
 
@@ -748,7 +816,7 @@ class CaseReply(Schema):
     mode = _one_of(MODES, **_NULLABLE)
     mode_chosen_on = fields.Date(**_NULLABLE)
     points = fields.Integer(**_NULLABLE, metadata={"description": "赋分"})
-    post = fields.Nested(PostReply, **_NULLABLE, metadata={"description": "offered or accepted"})
+    post = fields.Nested(OfferedPostReply, **_NULLABLE, metadata={"description": "offered or accepted"})
     declined = fields.List(fields.Nested(DeclinedReply), required=True)
     referral_letter = fields.Nested(LetterReply, **_NULLABLE)
     on_post_on = fields.Date(**_NULLABLE)
@@ -763,12 +831,12 @@ class CaseReply(Schema):
     employed_as = _one_of(POST_KINDS, **_NULLABLE)
     overdue = fields.List(fields.String(), required=True,
                           metadata={"description": "clocks that ran out and are not yet met"})
-    closed = fields.Nested(ClosedReply, **_NULLABLE)
+    closed = fields.Nested(PlacementClosedReply, **_NULLABLE)
     deadlines = fields.List(fields.Nested(DeadlineView), required=True)
-    history = fields.List(fields.Nested(HistoryEntry), required=True)
+    history = fields.List(fields.Nested(PlacementHistoryEntry), required=True)
 
 
-class CaseSummary(Schema):
+class PlacementCaseSummary(Schema):
     """A row of the case list: no names."""
 
     case_id = fields.String(required=True)
@@ -782,8 +850,8 @@ class CaseSummary(Schema):
     overdue = fields.Boolean(required=True)
 
 
-class CaseListReply(Schema):
-    items = fields.List(fields.Nested(CaseSummary), required=True)
+class PlacementCaseList(Schema):
+    items = fields.List(fields.Nested(PlacementCaseSummary), required=True)
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True)
     total = fields.Integer(required=True, metadata={"description": "cases matching the filters"})
@@ -808,7 +876,7 @@ class PostQuotaListReply(Schema):
     items = fields.List(fields.Nested(PostQuotaReply), required=True)
 
 
-class RateReply(Schema):
+class PlacementRateReply(Schema):
     kind = fields.String(required=True, metadata={
         "description": "administrative, institution, enterprise, unplanned or all"})
     due = fields.Integer(required=True, metadata={"description": "placement due in the period"})
@@ -816,12 +884,12 @@ class RateReply(Schema):
     percent = fields.String(**_NULLABLE, metadata={"description": "one decimal; null: none due"})
 
 
-class RatesReply(Schema):
+class PlacementRatesReply(Schema):
     """Placement rates for a period, as the bureau's summary reports them."""
 
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)
-    rates = fields.List(fields.Nested(RateReply), required=True)
+    rates = fields.List(fields.Nested(PlacementRateReply), required=True)
     placed_by_kind = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
                                  metadata={"description": "placed in the period: soldiers, "
                                                           "officers, spouses"})
@@ -835,23 +903,23 @@ _CASE = "/placement/cases/{case_id}"
 
 def _step(name: str, path: str, summary: str, request: type[Schema] | None = None) -> Route:
     return Route(name, "placement", "POST", f"{_CASE}/{path}", summary, request=request,
-                 reply=CaseAccepted)
+                 reply=PlacementCaseAccepted)
 
 
 ROUTES = (
     Route("report_in", "placement", "POST", "/placement/reports",
           "报到: a discharged soldier reports in; the placement case opens", request=ReportInRequest,
-          reply=CaseAccepted, status=201),
+          reply=PlacementCaseAccepted, status=201),
     Route("get_placement_case", "placement", "GET", _CASE,
-          "one placement case: its state, facts, steps, clocks and history", reply=CaseReply,
+          "one placement case: its state, facts, steps, clocks and history", reply=PlacementCaseReply,
           personal=("spouse_name",), errors=(404,)),
     Route("list_placement_cases", "placement", "GET", "/placement/cases",
           "placement cases by status, mode, kind, station or overdue, with the overdue count",
-          query=ListCasesQuery, reply=CaseListReply, errors=(400,)),
+          query=ListCasesQuery, reply=PlacementCaseList, errors=(400,)),
     Route("placement_eligibility", "placement", "GET",
           "/veterans/{veteran_id}/placement-eligibility",
           "which placement modes the veteran may choose, each with its rule and article",
-          reply=EligibilityReply, errors=(404,)),
+          reply=PlacementEligibilityReply, errors=(404,)),
     _step("amend_placement_facts", "facts", "amend the facts the rules rest on",
           AmendFactsRequest),
     _step("record_late_reason", "late-reason",
@@ -884,7 +952,7 @@ ROUTES = (
           RecordPlacementRequest),
     Route("receive_spouse", "placement", "POST", f"{_CASE}/spouse",
           "随调配偶: receive the spouse moving with a transferred officer; opens their case",
-          request=ReceiveSpouseRequest, reply=CaseAccepted, status=201),
+          request=ReceiveSpouseRequest, reply=PlacementCaseAccepted, status=201),
     _step("close_placement_case", "closure", "close a placed, handed-over or forfeited case"),
     Route("register_post_quota", "placement", "POST", "/placement/posts",
           "a unit offers posts for placement", request=RegisterPostQuotaRequest,
@@ -894,5 +962,5 @@ ROUTES = (
           reply=PostQuotaListReply, errors=(400,)),
     Route("placement_rates", "placement", "GET", "/placement/rates",
           "placement rates for a period: placed in time / due, by kind of post",
-          query=RatesQuery, reply=RatesReply, errors=(400,)),
+          query=RatesQuery, reply=PlacementRatesReply, errors=(400,)),
 )

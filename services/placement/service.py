@@ -164,7 +164,7 @@ class PlacementService:
 
     @staticmethod
     def _accepted(accepted: handlers.Accepted) -> dict:
-        return instance(contract.CaseAccepted).dump(accepted)
+        return instance(contract.PlacementCaseAccepted).dump(accepted)
 
     # -- reporting in and reading cases -----------------------------------------------------------
 
@@ -197,7 +197,7 @@ class PlacementService:
         case = self._case(case_id, caller, recorded)
         view = queries.case_view(case, recorded, deadlines_for(self.store.db, case_id, self.clock),
                                  self.standards(), self.clock.today())
-        return instance(contract.CaseReply).dump(view)
+        return instance(contract.PlacementCaseReply).dump(view)
 
     @rpc
     @on_the_wire
@@ -207,7 +207,7 @@ class PlacementService:
         case_id = handlers.case_of_veteran(self.store, veteran_id)
         if case_id is None:
             raise CaseNotFound("this veteran has not reported in: no placement case yet")
-        return instance(contract.EligibilityReply).dump(
+        return instance(contract.PlacementEligibilityReply).dump(
             queries.eligibility_view(self._case(case_id, caller)))
 
     @rpc
@@ -220,7 +220,7 @@ class PlacementService:
             result = queries.list_cases(
                 cur, self.clock, **filters,
                 within_stations=None if caller.district else list(caller.stations))
-        return instance(contract.CaseListReply).dump(result)
+        return instance(contract.PlacementCaseList).dump(result)
 
     # -- the steps of a case ----------------------------------------------------------------------
 
@@ -306,10 +306,14 @@ class PlacementService:
     @on_the_wire
     def placement_rates(self, params, body, query, caller) -> dict:
         period = instance(contract.RatesQuery).load(query or {})
+        today = self.clock.today()
+        start, end = period.get("from_", today.replace(month=1, day=1)), period.get("to", today)
+        if end < start:
+            raise ServiceError("invalid_input", "the period ends before it starts",
+                               {"to": ["must not be before from"]})
         self._project()
         with self.store.db.transaction() as cur:
-            return instance(contract.RatesReply).dump(
-                queries.rates(cur, period["from_"], period["to"]))
+            return instance(contract.PlacementRatesReply).dump(queries.rates(cur, start, end))
 
     # -- the registry's facts, and the log for others -----------------------------------------------
 

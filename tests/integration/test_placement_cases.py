@@ -368,7 +368,7 @@ def test_the_case_read_shows_history_clocks_and_the_allowance_in_fen(store, cloc
     recorded = store.read_stream(case_id)
     view = queries.case_view(handlers.load_case(store, case_id), recorded,
                              deadlines_for(store.db, case_id, clock), STANDARDS, clock.today())
-    reply = contract.CaseReply().dump(view)
+    reply = contract.PlacementCaseReply().dump(view)
     assert [h["event_type"] for h in reply["history"]] == ["ReportedIn", "ModeChosen", "Scored"]
     assert reply["history"][0]["actor"] == "station_worker:worker-1"
     assert reply["deadlines"][0]["name"] == "placement"

@@ -37,6 +37,36 @@ _REGISTRY_READERS = {"registry_clerk": DISTRICT, "placement_officer": DISTRICT,
                      "employment_officer": DISTRICT}
 _FILE_CHANGERS = {"station_worker": STATIONS, "registry_clerk": DISTRICT}
 
+# placement
+_PLACEMENT_DESK = {"station_worker": STATIONS, "placement_officer": DISTRICT}
+_PLACEMENT_OFFICER = {"placement_officer": DISTRICT}
+_PLACEMENT: dict[str, dict[str, Scope]] = {
+    "report_in": {"veteran": OWN, **_PLACEMENT_DESK},
+    "get_placement_case": {"veteran": OWN, **_PLACEMENT_DESK},
+    "list_placement_cases": dict(_PLACEMENT_DESK),
+    "placement_eligibility": {"veteran": OWN, **_PLACEMENT_DESK},
+    "choose_placement_mode": {"veteran": OWN, **_PLACEMENT_DESK},
+    "accept_post": {"veteran": OWN, **_PLACEMENT_DESK},
+    "decline_post": {"veteran": OWN, **_PLACEMENT_DESK},
+    "hand_over_to_employment": dict(_PLACEMENT_DESK),
+    "amend_placement_facts": dict(_PLACEMENT_OFFICER),
+    "record_late_reason": dict(_PLACEMENT_OFFICER),
+    "score_placement_case": dict(_PLACEMENT_OFFICER),
+    "offer_post": dict(_PLACEMENT_OFFICER),
+    "issue_referral_letter": dict(_PLACEMENT_OFFICER),
+    "record_on_post": dict(_PLACEMENT_OFFICER),
+    "record_contract": dict(_PLACEMENT_OFFICER),
+    "forfeit_for_prosecution": dict(_PLACEMENT_OFFICER),
+    "pay_subsidy": dict(_PLACEMENT_OFFICER),
+    "assign_transfer": dict(_PLACEMENT_OFFICER),
+    "record_placement": dict(_PLACEMENT_OFFICER),
+    "receive_spouse": dict(_PLACEMENT_OFFICER),
+    "close_placement_case": dict(_PLACEMENT_OFFICER),
+    "register_post_quota": dict(_PLACEMENT_OFFICER),
+    "list_post_quotas": {**_PLACEMENT_DESK, "leader": DISTRICT},
+    "placement_rates": {"placement_officer": DISTRICT, "leader": DISTRICT},
+}
+
 # employment
 _JOB_SEEKER_WORKERS = {"station_worker": STATIONS, "employment_officer": DISTRICT}
 _EMPLOYMENT: dict[str, dict[str, Scope]] = {
@@ -71,6 +101,12 @@ OPERATIONS: dict[str, dict[str, Scope]] = {
     "add_honour": dict(_FILE_CHANGERS),
     "mark_survivor_tie": dict(_FILE_CHANGERS),
     "file_history": {"veteran": OWN, "station_worker": STATIONS, "registry_clerk": DISTRICT},
+    # placement 安置: the placement officer works district-wide and alone decides what the rules
+    # leave to the bureau (scores, offers, letters, forfeitures, money, transfers, posts); a
+    # station worker records reporting in and the soldier's answers for their stations; a
+    # veteran reports in, chooses a mode and answers an offer for themself; the leader sees the
+    # rates and the post quotas, which hold no personal field.
+    **_PLACEMENT,
     # employment 就业创业: the employment officer works district-wide (employers, postings and
     # fairs are theirs alone, as are loans and awards, which are money); a station worker on
     # their stations' job seekers; a veteran states their own intention and sees their own

@@ -10,7 +10,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from chassis.envelope import CLOUDEVENTS_CONTENT_TYPE
-from contracts import employment, registry
+from contracts import employment, placement, registry
 from contracts.publication import Publication
 
 DOCUMENT = Path(__file__).with_name("asyncapi.json")
@@ -21,6 +21,7 @@ DOCUMENT = Path(__file__).with_name("asyncapi.json")
 PUBLISHED: dict[str, Publication] = {
     "registry": registry.public_form,
     "employment": employment.public_form,
+    "placement": placement.public_form,
 }
 
 ENVELOPE = {

@@ -41,6 +41,8 @@ def expect(default: int, **per_caller: int) -> dict:
 
 _PUBLIC = {caller: 200 for caller in CALLERS}
 _FILE_CHANGE = expect(403, station_worker=200, other_station_worker=404, registry_clerk=200)
+_PLACEMENT_CASE = expect(403, veteran=404, other_veteran=404, station_worker=404,
+                         other_station_worker=404, placement_officer=404)
 
 EXPECTED = {
     "health": _PUBLIC,
@@ -61,6 +63,28 @@ EXPECTED = {
     "assign_grid_worker": _FILE_CHANGE,
     "add_honour": _FILE_CHANGE,
     "mark_survivor_tie": _FILE_CHANGE,
+    # placement: case paths name no real case ("{case_id}" as sent), so whoever may act finds
+    # nothing (404); the FILE veteran has not reported in (eligibility: 404); a report-in for
+    # someone else, or at another station, is refused (403).
+    "report_in": expect(403, station_worker=201, placement_officer=201),
+    "get_placement_case": _PLACEMENT_CASE,
+    "list_placement_cases": expect(403, station_worker=200, other_station_worker=200,
+                                   placement_officer=200),
+    "placement_eligibility": _PLACEMENT_CASE,
+    "choose_placement_mode": _PLACEMENT_CASE,
+    "accept_post": _PLACEMENT_CASE,
+    "decline_post": _PLACEMENT_CASE,
+    "hand_over_to_employment": expect(403, station_worker=404, other_station_worker=404,
+                                      placement_officer=404),
+    **dict.fromkeys(("amend_placement_facts", "record_late_reason", "score_placement_case",
+                     "offer_post", "issue_referral_letter", "record_on_post", "record_contract",
+                     "forfeit_for_prosecution", "pay_subsidy", "assign_transfer",
+                     "record_placement", "receive_spouse", "close_placement_case"),
+                    expect(403, placement_officer=404)),
+    "register_post_quota": expect(403, placement_officer=201),
+    "list_post_quotas": expect(403, station_worker=200, other_station_worker=200,
+                               placement_officer=200, leader=200),
+    "placement_rates": expect(403, placement_officer=200, leader=200),
     "search_audit": expect(403, auditor=200),
     "verify_audit": expect(403, auditor=200),
 }
@@ -105,6 +129,8 @@ def _body(document, operation, caller):
     if name == "AddHonourRequest":
         body["honour"] = f"三等功 {uuid.uuid4().hex[:6]}"
         body["awarded_on"] = "2025-08-01"  # after any birth date the factory draws
+    if name == "ReportInRequest":
+        body["veteran_id"] = str(uuid.uuid4())  # each report-in a soldier of its own
     return body
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import random
@@ -178,11 +179,10 @@ def raw_pika_publish(store: PostgresEventStore, amqp_uri: str, count: int) -> fl
     return len(messages) / (state["finished"] - state["started"])
 
 
-# -- 4. POST through the gateway, 8 concurrent clients -----------------------------------------
+# -- 4. HTTP through the gateway, 8 concurrent clients ------------------------------------------
 
-def http_load(url: str, bodies: list[str], clients: int = 8, seconds: float = 6.0) -> float:
-    """Requests per second that got a 201, from `clients` threads for `seconds`."""
-    feed = iter(bodies)
+def _closed_loop(send, clients: int, seconds: float) -> float:
+    """Calls per second of `send(session)` from `clients` threads, each waiting for its answer."""
     lock = threading.Lock()
     done = [0]
     deadline = time.monotonic() + seconds
@@ -190,12 +190,7 @@ def http_load(url: str, bodies: list[str], clients: int = 8, seconds: float = 6.
     def client():
         session = requests.Session()
         while time.monotonic() < deadline:
-            with lock:
-                body = next(feed)
-            response = session.post(url, data=body.encode(),
-                                    headers={"Content-Type": "application/json"}, timeout=30)
-            if response.status_code != 201:
-                raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+            send(session)
             with lock:
                 done[0] += 1
 
@@ -204,6 +199,54 @@ def http_load(url: str, bodies: list[str], clients: int = 8, seconds: float = 6.
         for future in [pool.submit(client) for _ in range(clients)]:
             future.result()
     return done[0] / (time.perf_counter() - started)
+
+
+def _expect(response, status: int) -> None:
+    if response.status_code != status:
+        raise RuntimeError(f"{response.request.method} {response.url}: {response.status_code} "
+                           f"{response.text[:200]}")
+
+
+def http_load(url: str, bodies: list[str], headers: dict | None = None, clients: int = 8,
+              seconds: float = 6.0) -> float:
+    """POSTs per second that got a 201, from `clients` threads for `seconds`."""
+    feed = iter(bodies)
+    lock = threading.Lock()
+    headers = {"Content-Type": "application/json", **(headers or {})}
+
+    def send(session):
+        with lock:
+            body = next(feed)
+        _expect(session.post(url, data=body.encode(), headers=headers, timeout=30), 201)
+
+    return _closed_loop(send, clients, seconds)
+
+
+def http_read_load(urls: list[str], headers: dict | None = None, clients: int = 8,
+                   seconds: float = 6.0) -> float:
+    """GETs per second that got a 200, from `clients` threads for `seconds`, going round `urls`."""
+    feed = itertools.cycle(urls)
+    lock = threading.Lock()
+
+    def send(session):
+        with lock:
+            url = next(feed)
+        _expect(session.get(url, headers=headers, timeout=30), 200)
+
+    return _closed_loop(send, clients, seconds)
+
+
+def register_files(url: str, bodies: list[str], headers: dict, clients: int = 8) -> list[str]:
+    """Registers one file per body through the gateway; returns their veteran ids, in order."""
+    headers = {"Content-Type": "application/json", **headers}
+
+    def register(body: str) -> str:
+        response = requests.post(url, data=body.encode(), headers=headers, timeout=30)
+        _expect(response, 201)
+        return response.json()["veteran_id"]
+
+    with ThreadPoolExecutor(clients) as pool:
+        return list(pool.map(register, bodies))
 
 
 # -- 5. projection rebuild --------------------------------------------------------------------
@@ -287,16 +330,17 @@ def eventsourcing_save(app_and_class, data: list[dict]) -> float:
 
 # -- 7. latency: command commit -> reference subscriber commit ---------------------------------
 
-def paced_commands(url: str, bodies: list[str], per_second: int, seconds: float) -> int:
+def paced_commands(url: str, bodies: list[str], per_second: int, seconds: float,
+                   headers: dict | None = None) -> int:
     """Open loop: each command leaves at its scheduled time, whatever the others are doing."""
     total = int(per_second * seconds)
     start = time.monotonic() + 0.2
     failures = []
+    headers = {"Content-Type": "application/json", **(headers or {})}
 
     def send(n: int):
         time.sleep(max(0.0, start + n / per_second - time.monotonic()))
-        response = requests.post(url, data=bodies[n].encode(),
-                                 headers={"Content-Type": "application/json"}, timeout=30)
+        response = requests.post(url, data=bodies[n].encode(), headers=headers, timeout=30)
         if response.status_code != 201:
             failures.append(response.status_code)
 

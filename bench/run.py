@@ -5,6 +5,9 @@ import json
 import logging
 import os
 import platform
+import random
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -25,13 +28,17 @@ from chassis.migrate import CHASSIS_MIGRATIONS, migrate, service_migrations
 from chassis.processes import COMMANDS, stop
 from chassis.store import PostgresEventStore
 from contracts import registry as contract
+from gateway.tokens import TokenSettings, ensure_signing_key, mint
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 PG = os.environ.get("VETLIFE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 AMQP = os.environ.get("VETLIFE_BENCH_AMQP_URI",
                       "amqp://guest:guest@127.0.0.1:5672/vetlife_bench")
-GATEWAY_PORT, NOOP_PORT = 8790, 8791
+GATEWAY_PORT, NOOP_PORT, BARE_READ_PORT = 8790, 8791, 8792
+# The bench's own signing key, JWKS and audit anchors, made afresh each run; under logs/, which
+# git ignores, so no key is ever committed.
+KEYS = RESULTS / "logs" / "keys"
 REPS = int(os.environ.get("VETLIFE_BENCH_REPS", "3"))
 BIN = Path(sys.executable).parent
 
@@ -40,14 +47,16 @@ def say(text: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-def fresh(name: str, *services: str) -> str:
+def fresh(name: str, *services: str, chassis: bool = True) -> str:
+    """A new, migrated database; the gateway's holds only its own tables (chassis=False)."""
     admin = psycopg2.connect(f"{PG}/postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
     url = f"{PG}/{name}"
-    migrate(url, [CHASSIS_MIGRATIONS, *[service_migrations(s) for s in services]])
+    migrate(url, [*([CHASSIS_MIGRATIONS] if chassis else []),
+                  *[service_migrations(s) for s in services]])
     return url
 
 
@@ -79,12 +88,20 @@ def row(name, ours: Figure, ceiling: Figure, target: float, unit: str, ratios: l
     }
 
 
-def pair(name, ceiling_name, ours_fn, ceiling_fn, target, unit="events/s"):
-    """Run ours and the ceiling back to back, REPS times; the ratio is taken per repetition."""
+def pair(name, ceiling_name, ours_fn, ceiling_fn, target, unit="events/s", slices=1):
+    """Run ours and the ceiling back to back, REPS times; the ratio is taken per repetition.
+
+    With `slices`, a repetition alternates ours and the ceiling that many times and takes the
+    means, so a burst of other work on the machine falls on both alike.
+    """
     ours_runs, ceiling_runs = [], []
     for rep in range(REPS):
-        ours_runs.append(ours_fn())
-        ceiling_runs.append(ceiling_fn())
+        ours_slices, ceiling_slices = [], []
+        for _ in range(slices):
+            ours_slices.append(ours_fn())
+            ceiling_slices.append(ceiling_fn())
+        ours_runs.append(statistics.fmean(ours_slices))
+        ceiling_runs.append(statistics.fmean(ceiling_slices))
         say(f"{name} #{rep + 1}: ours {ours_runs[-1]:.0f} {unit}, "
             f"ceiling {ceiling_runs[-1]:.0f} {unit}")
     ratios = [o / c for o, c in zip(ours_runs, ceiling_runs, strict=True)]
@@ -93,7 +110,19 @@ def pair(name, ceiling_name, ours_fn, ceiling_fn, target, unit="events/s"):
                ceiling_name)
 
 
+def refuse_taken_ports() -> None:
+    """nameko's web server binds with SO_REUSEPORT, so a second server on one of our ports would
+    silently take half the requests (and answer 401 to our tokens): stop before measuring."""
+    for port in (GATEWAY_PORT, NOOP_PORT, BARE_READ_PORT):
+        with socket.socket() as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                raise RuntimeError(f"port {port} is already served by another process; stop it "
+                                   "first (make bench needs 8790-8792)")
+
+
 def start_processes(env: dict) -> dict[str, subprocess.Popen]:
+    refuse_taken_ports()
     logs = RESULTS / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     commands = {
@@ -103,6 +132,8 @@ def start_processes(env: dict) -> dict[str, subprocess.Popen]:
                      "bench.noop:NoopRpc"],
         "noop_http": [str(BIN / "nameko"), "run", "--config", "bench/noop.yaml",
                       "bench.noop:NoopHttp"],
+        "bare_file_read": [str(BIN / "nameko"), "run", "--config", "bench/bare_read.yaml",
+                           "bench.noop:BareFileRead"],
     }
     return {name: subprocess.Popen([str(c) for c in command], cwd=ROOT, env=env,
                                    stdout=subprocess.DEVNULL,
@@ -110,17 +141,37 @@ def start_processes(env: dict) -> dict[str, subprocess.Popen]:
             for name, command in commands.items()}
 
 
-def wait_http(url: str, method: str = "get", body: str | None = None, seconds: int = 60) -> None:
+def wait_http(url: str, method: str = "get", body: str | None = None, seconds: int = 60,
+              headers: dict | None = None, want: int | None = None) -> None:
+    """Until `url` answers `want`, or any status below 500 when `want` is None."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            response = getattr(requests, method)(url, data=body, timeout=5)
-            if response.status_code < 500:
+            response = getattr(requests, method)(url, data=body, headers=headers, timeout=5)
+            if response.status_code == want or (want is None and response.status_code < 500):
                 return
         except requests.RequestException:
             pass
         time.sleep(0.3)
     raise RuntimeError(f"{url} did not answer within {seconds}s; see bench/results/logs/")
+
+
+def clerk_credentials(env: dict) -> dict:
+    """A fresh signing key in KEYS and a registry clerk's bearer token, as request headers."""
+    shutil.rmtree(KEYS, ignore_errors=True)
+    settings = TokenSettings.from_env(env)
+    ensure_signing_key(settings)
+    token = mint(settings, ["registry_clerk"], "bench-clerk", minutes=240)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def same_reply(ours: str, ceiling: str, headers: dict) -> None:
+    """The ceiling must answer the very JSON the gateway does, or the row compares unlike work."""
+    answers = [requests.get(url, headers=headers, timeout=10) for url in (ours, ceiling)]
+    for answer in answers:
+        answer.raise_for_status()
+    if answers[0].json() != answers[1].json():
+        raise RuntimeError(f"the read ceiling answers differently: {answers[1].text[:300]}")
 
 
 def main() -> int:
@@ -133,6 +184,7 @@ def main() -> int:
     relay_url = fresh("vetlife_bench_relay", "registry")
     registry_url = fresh("vetlife_bench_registry", "registry")
     hr_url = fresh("vetlife_bench_hr", "hr_department")
+    gateway_url = fresh("vetlife_bench_gateway", "gateway", chassis=False)
     store = store_for(store_url)
     data = paths.sample_data(10_000)
     bodies = registration_requests(40_000)
@@ -167,9 +219,16 @@ def main() -> int:
                      lambda: paths.raw_rebuild(relay_url), 0.5))
 
     env = {**os.environ, "AMQP_URI": AMQP, "REGISTRY_DATABASE_URL": registry_url,
-           "HR_DATABASE_URL": hr_url, "GATEWAY_PORT": str(GATEWAY_PORT),
-           "GATEWAY_ADDRESS": "127.0.0.1", "NOOP_PORT": str(NOOP_PORT), "LOG_LEVEL": "WARNING",
-           "PYTHONPATH": str(ROOT)}
+           "HR_DATABASE_URL": hr_url, "GATEWAY_DATABASE_URL": gateway_url,
+           "VETLIFE_KEY_DIR": str(KEYS), "AUDIT_ANCHOR_PATH": str(KEYS / "audit-anchors.jsonl"),
+           "GATEWAY_PORT": str(GATEWAY_PORT), "GATEWAY_ADDRESS": "127.0.0.1",
+           "NOOP_PORT": str(NOOP_PORT), "BARE_READ_PORT": str(BARE_READ_PORT),
+           "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    # The gateway must trust only the key made here, never one an outer environment names.
+    for name in ("VETLIFE_JWKS_URL", "VETLIFE_JWKS_PATH", "VETLIFE_SIGNING_KEY_PATH",
+                 "VETLIFE_TOKEN_ISSUER", "VETLIFE_TOKEN_AUDIENCE"):
+        env.pop(name, None)
+    auth = clerk_credentials(env)
     # The subscriber's queue must not hold the relay benchmark's events from other databases.
     paths.forget_subscribers(AMQP, [hr_queue, f"{hr_queue}.dead-letters", "bench-sink"])
     processes = start_processes(env)
@@ -177,16 +236,33 @@ def main() -> int:
     try:
         gateway = f"http://127.0.0.1:{GATEWAY_PORT}"
         noop = f"http://127.0.0.1:{NOOP_PORT}/noop"
-        wait_http(f"{gateway}/api/v1/veterans")
+        bare = f"http://127.0.0.1:{BARE_READ_PORT}/files"
+        # A 200 from the list means the token verified and the registry behind answered.
+        wait_http(f"{gateway}/api/v1/veterans", headers=auth, want=200)
         wait_http(noop, "post", "{}")
         say("processes up")
         feed = iter(bodies)
         rows.append(pair("POST /api/v1/veterans via gateway -> registry, 8 clients",
                          "no-op nameko RPC behind an HTTP entrypoint, 8 clients",
-                         lambda: paths.http_load(f"{gateway}/api/v1/veterans", feed_list(feed)),
-                         lambda: paths.http_load(noop, bodies[:4000]), 0.7, "requests/s"))
-        latency = measure_latency(gateway, registry_url, hr_url, feed, 100)
-        latency["below_saturation"] = measure_latency(gateway, registry_url, hr_url, feed, 50)
+                         lambda: paths.http_load(f"{gateway}/api/v1/veterans", feed_list(feed),
+                                                 auth),
+                         lambda: paths.http_load(noop, bodies[:4000], auth), 0.7, "requests/s"))
+        say("registering 1000 files to read")
+        ids = paths.register_files(f"{gateway}/api/v1/veterans", feed_list(feed, 1000), auth)
+        random.Random(20201231).shuffle(ids)
+        wait_http(f"{bare}/{ids[0]}", want=200)
+        same_reply(f"{gateway}/api/v1/veterans/{ids[0]}", f"{bare}/{ids[0]}", auth)
+        rows.append(pair("GET /api/v1/veterans/{id} with audit (gateway: token check, RPC, "
+                         "audit write), 8 clients",
+                         "the same read without token check and audit, 8 clients",
+                         lambda: paths.http_read_load(
+                             [f"{gateway}/api/v1/veterans/{v}" for v in ids], auth, seconds=2),
+                         lambda: paths.http_read_load([f"{bare}/{v}" for v in ids], auth,
+                                                      seconds=2),
+                         0.7, "requests/s", slices=3))
+        latency = measure_latency(gateway, registry_url, hr_url, feed, 100, auth)
+        latency["below_saturation"] = measure_latency(gateway, registry_url, hr_url, feed, 50,
+                                                      auth)
     finally:
         stop(processes.values())
 
@@ -213,7 +289,8 @@ def feed_list(feed, size: int = 4000) -> list[str]:
     return [next(feed) for _ in range(size)]
 
 
-def measure_latency(gateway: str, registry_url: str, hr_url: str, feed, per_second: int) -> dict:
+def measure_latency(gateway: str, registry_url: str, hr_url: str, feed, per_second: int,
+                    auth: dict) -> dict:
     """Commit of a registration -> commit of the reference subscriber's row, at a steady rate.
 
     The issue's rate is 100/s; 50/s is measured as well, below what this machine sustains with
@@ -225,7 +302,7 @@ def measure_latency(gateway: str, registry_url: str, hr_url: str, feed, per_seco
             cur.execute("SELECT position FROM store_head")
             since = cur.fetchone()[0]
         sent = paths.paced_commands(f"{gateway}/api/v1/veterans",
-                                    feed_list(feed, per_second * 8), per_second, 8)
+                                    feed_list(feed, per_second * 8), per_second, 8, auth)
         deadline = time.monotonic() + 60
         samples = []
         while time.monotonic() < deadline:

@@ -14,6 +14,8 @@ import requests
 from chassis.migrate import CHASSIS_MIGRATIONS, migrate, service_migrations
 from chassis.processes import COMMANDS as PROCESSES
 from faults.infrastructure import BASE, PrivatePostgres, PrivateRabbit
+from faults.portal import PORTAL_SUBJECT
+from gateway.tokens import TokenSettings, ensure_signing_key, mint
 
 ROOT = Path(__file__).resolve().parents[1]
 HR_QUEUE = "evt-registry-VeteranRegistered--hr_department.on_veteran_registered"
@@ -47,7 +49,15 @@ class Bureau:
         self.base_url = f"http://127.0.0.1:{gateway_port}"
         self.registry_url = pg.url("vetlife_registry")
         self.hr_url = pg.url("vetlife_hr_department")
+        self.gateway_db_url = pg.url("vetlife_gateway")
         self.logs = BASE / "logs"
+        # The drills' own signing key and audit anchors: a key or anchor file of `make up`'s
+        # (.run/) is never read or written.
+        self.keys = BASE / "keys"
+        self.anchor_path = self.keys / "audit-anchors.jsonl"
+        # Request headers of a registry clerk (the portal's and the readiness checks'); set once
+        # the signing key exists (start_all).
+        self.auth: dict[str, str] = {}
         self.processes: dict[str, subprocess.Popen] = {}
         self.crashes: list[Crash] = []
         self._lock = threading.RLock()
@@ -62,6 +72,15 @@ class Bureau:
             "HR_DATABASE_URL": self.hr_url,
             "HR_DEPARTMENT_DATABASE_URL": self.hr_url,
             "DATABASE_URL": self.hr_url,
+            "GATEWAY_DATABASE_URL": self.gateway_db_url,
+            "AUDIT_ANCHOR_PATH": str(self.anchor_path),
+            # Tokens verify against this run's key only: no JWKS URL, no key path from outside.
+            "VETLIFE_KEY_DIR": str(self.keys),
+            "VETLIFE_JWKS_URL": "",
+            "VETLIFE_JWKS_PATH": str(self.keys / "jwks.json"),
+            "VETLIFE_SIGNING_KEY_PATH": str(self.keys / "signing-key.pem"),
+            "VETLIFE_TOKEN_ISSUER": "vetlife-faults",
+            "VETLIFE_TOKEN_AUDIENCE": "vetlife-gateway",
             "GATEWAY_PORT": str(gateway_port),
             "GATEWAY_ADDRESS": "127.0.0.1",
             "PYTHONPATH": str(ROOT),
@@ -71,6 +90,15 @@ class Bureau:
     def migrate(self) -> None:
         migrate(self.registry_url, [CHASSIS_MIGRATIONS, service_migrations("registry")])
         migrate(self.hr_url, [CHASSIS_MIGRATIONS, service_migrations("hr_department")])
+        migrate(self.gateway_db_url, [service_migrations("gateway")])
+
+    def issue_token(self) -> None:
+        """Create this run's signing key and a registry clerk's token for the portal (4 hours:
+        longer than a whole run, so no drill fails on an expired token)."""
+        settings = TokenSettings.from_env(self.env)
+        ensure_signing_key(settings)
+        token = mint(settings, ["registry_clerk"], PORTAL_SUBJECT, minutes=240)
+        self.auth = {"Authorization": f"Bearer {token}"}
 
     def start(self, name: str) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -84,6 +112,7 @@ class Bureau:
             self._killed.discard(name)
 
     def start_all(self) -> None:
+        self.issue_token()
         for name in ("registry", "relay", "hr_department", "gateway"):
             self.start(name)
         self.wait_ready()
@@ -131,8 +160,10 @@ class Bureau:
 
     def api_answers(self) -> bool:
         try:
-            # The list answers only when the gateway and the registry behind it are both up.
-            return requests.get(f"{self.base_url}/api/v1/veterans", timeout=5).status_code == 200
+            # The list answers 200 only when the token verifies, the registry behind the gateway
+            # is up and the audit log takes the read.
+            return requests.get(f"{self.base_url}/api/v1/veterans", headers=self.auth,
+                                timeout=5).status_code == 200
         except requests.RequestException:
             return False
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from chassis.deadletters import DeadLetter
 from chassis.store import digest
-from faults.ledger import HrLedger, RegistryLedger
+from faults.ledger import AuditLedger, HrLedger, RegistryLedger
 from faults.portal import Registration
 
 # A request answered later than the gateway's RPC timeout plus this slack counts as a hang.
@@ -93,6 +93,21 @@ def subscriber_is_exact(reg: RegistryLedger, hr: HrLedger) -> list[str]:
     return problems
 
 
+def audit_is_complete(registrations: list[Registration], audit: AuditLedger) -> list[str]:
+    """The audit log verifies, and no registration was acknowledged without its entry: the
+    gateway must refuse (503) what it could not record, never serve it unrecorded."""
+    problems = []
+    if not audit.verified:
+        problems.append(f"the audit log does not verify: {audit.problem}")
+    unaudited = [r for r in registrations
+                 if r.outcome == "acked" and audit.registered.get(r.veteran_id, 0) < 1]
+    if unaudited:
+        problems.append(f"{len(unaudited)} acknowledged registration(s) have no register_veteran "
+                        f"audit entry for their veteran id (served unrecorded), e.g. key "
+                        f"{unaudited[0].key}")
+    return problems
+
+
 def judge(drill: str, registrations: list[Registration], window: Window, reg: RegistryLedger,
           hr: HrLedger) -> Verdict:
     verdict = Verdict(drill, down_for=(window.back_at - window.injected_at) if window.outage
@@ -103,12 +118,16 @@ def judge(drill: str, registrations: list[Registration], window: Window, reg: Re
     for event in reg.registrations:
         by_number.setdefault(event.id_number, []).append(event)
     by_stream = {e.veteran_id: e for e in reg.registrations}
-    keys = {r.command_id for r in registrations}
-    stream_command = {stream: command for command, (stream, _) in reg.commands.items()}
+    keys = {r.key for r in registrations}
+    # The gateway stores `gateway:<the caller, hashed>:<Idempotency-Key>`; matched by the key
+    # alone, so the check does not depend on how the gateway spells the caller.
+    by_key = {command.rsplit(":", 1)[-1]: handled for command, handled in reg.commands.items()
+              if command.startswith("gateway:")}
+    stream_command = {stream: key for key, (stream, _) in by_key.items()}
 
     for r in registrations:
         verdict.sent += 1
-        handled = reg.commands.get(r.command_id)
+        handled = by_key.get(r.key)
         if r.outcome == "acked":
             verdict.acked += 1
             if len(r.veteran_ids_seen) > 1:

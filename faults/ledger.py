@@ -1,4 +1,4 @@
-"""What the private databases hold: the registry's store and read model, and HR's copy, read directly."""
+"""What the private databases hold: the registry's store and read model, HR's copy and the audit log."""
 from __future__ import annotations
 
 import io
@@ -11,6 +11,7 @@ from chassis.migrate import CHASSIS_MIGRATIONS, migrate, service_migrations
 from chassis.projection import ProjectionRunner
 from chassis.store import PostgresEventStore
 from contracts import registry as contract
+from gateway.audit import AuditLog, AuditUnavailable
 from services.registry.projections import VeteranList
 
 HR_CONSUMER = "hr_department.on_veteran_registered"
@@ -46,6 +47,17 @@ class HrLedger:
 
     veterans: dict[str, tuple[int, float]]  # veteran id -> (registry position, filed at)
     inbox: dict[str, tuple[int | None, float]]  # event id -> (position, handled at)
+
+
+@dataclass
+class AuditLedger:
+    """The gateway's audit log: whether its chain and anchors verify, and the registrations in it."""
+
+    verified: bool
+    problem: str | None
+    entries: int
+    anchors_checked: int
+    registered: dict[str, int]  # veteran id -> its register_veteran entries with outcome ok
 
 
 def _connect(url: str):
@@ -103,6 +115,30 @@ def read_hr(url: str) -> HrLedger:
     finally:
         conn.close()
     return HrLedger(veterans, inbox)
+
+
+def read_audit(url: str, anchor_path) -> AuditLedger:
+    """Verify the log as `vetlife-audit verify` does (chain, head, table and file anchors), then
+    read which veterans it records as registered."""
+    log = AuditLog(Database(url, max_connections=2), anchor_path=anchor_path)
+    try:
+        result = log.verify()
+    except AuditUnavailable as exc:
+        return AuditLedger(False, str(exc), 0, 0, {})
+    finally:
+        log.close()
+    conn = _connect(url)
+    try:
+        with conn.cursor() as cur:
+            # The copied columns may be queried: verify has just checked each equals its body.
+            cur.execute("SELECT veteran_id, count(*) FROM audit_log WHERE action = "
+                        "'register_veteran' AND outcome = 'ok' AND veteran_id IS NOT NULL "
+                        "GROUP BY veteran_id")
+            registered = dict(cur.fetchall())
+    finally:
+        conn.close()
+    return AuditLedger(result.ok, result.problem, result.entries, result.anchors_checked,
+                       registered)
 
 
 _LIST_COLUMNS = ("veteran_id, name, id_number_masked, sex, township, service_station, "

@@ -17,6 +17,8 @@ RETRY_PAUSE = 0.5
 # One registration in this many re-registers an already filed ID number under a new key: the
 # registry must refuse it (409) and write nothing, outage or not.
 REFUSAL_EVERY = 15
+# The token's subject: the gateway scopes Idempotency-Keys to it and the audit log names it.
+PORTAL_SUBJECT = "faults-portal"
 
 _numbers_lock = threading.Lock()
 _numbers_used: set[str] = set()
@@ -52,10 +54,6 @@ class Registration:
     veteran_ids_seen: set = field(default_factory=set)
 
     @property
-    def command_id(self) -> str:
-        return f"gateway:{self.key}"
-
-    @property
     def id_number(self) -> str:
         return self.payload["id_number"]
 
@@ -71,10 +69,15 @@ def fresh_payload(**overrides) -> dict:
 
 
 class Portal:
-    """`clients` threads sending `rate` registrations per second in all, until told to stop."""
+    """`clients` threads sending `rate` registrations per second in all, until told to stop.
 
-    def __init__(self, base_url: str, drill: str, clients: int = 6, rate: float = 30.0):
+    `auth` holds the Authorization header of a registry clerk whose subject is PORTAL_SUBJECT.
+    """
+
+    def __init__(self, base_url: str, drill: str, auth: dict[str, str], clients: int = 6,
+                 rate: float = 30.0):
         self.url = f"{base_url}/api/v1/veterans"
+        self.auth = auth
         self.drill = drill
         self.clients = clients
         self.interval = clients / rate
@@ -104,6 +107,7 @@ class Portal:
             return [r for r in self.registrations if r.outcome == "acked"]
 
     def _next(self) -> Registration:
+        # No ':' in a key: the invariants find its command as the last ':'-part of the id.
         key = f"faults-{self.drill}-{next(_keys):06d}-{random.randrange(16**6):06x}"
         refusal = random.randrange(REFUSAL_EVERY) == 0
         filed = [r for r in self.acked() if not r.expect_refusal] if refusal else []
@@ -129,7 +133,7 @@ class Portal:
 
     def _send(self, session: requests.Session, registration: Registration) -> None:
         deadline = time.monotonic() + COMMAND_DEADLINE
-        headers = {"Idempotency-Key": registration.key, "X-Actor": "faults-portal"}
+        headers = {"Idempotency-Key": registration.key, **self.auth}
         while True:
             started = time.time()
             status, error, message, body = None, "", "", {}

@@ -17,12 +17,19 @@ from faults.drills import DRILLS, Drill, Grounds
 from faults.infrastructure import BASE, PrivatePostgres, PrivateRabbit
 from faults.invariants import (
     Verdict,
+    audit_is_complete,
     judge,
     store_is_whole,
     subscriber_is_exact,
     unexpected_dead_letters,
 )
-from faults.ledger import read_hr, read_registry, rebuilt_veteran_list, veteran_list_rows
+from faults.ledger import (
+    read_audit,
+    read_hr,
+    read_registry,
+    rebuilt_veteran_list,
+    veteran_list_rows,
+)
 from faults.portal import Portal
 
 WARM_UP = 4.0  # seconds of steady load before each fault
@@ -71,7 +78,8 @@ def projection_matches(grounds: Grounds) -> list[str]:
     while time.monotonic() < deadline:
         # Any list request makes the registry catch its projection up, as a portal's would.
         try:
-            requests.get(f"{bureau.base_url}/api/v1/veterans?page_size=1", timeout=15)
+            requests.get(f"{bureau.base_url}/api/v1/veterans?page_size=1", headers=bureau.auth,
+                         timeout=15)
         except requests.RequestException:
             pass
         reg = read_registry(bureau.registry_url)
@@ -90,7 +98,7 @@ def projection_matches(grounds: Grounds) -> list[str]:
 
 def run_drill(grounds: Grounds, drill: Drill, seen_letters: set) -> Verdict:
     say(f"drill {drill.title}: load on")
-    portal = Portal(grounds.bureau.base_url, drill.name, rate=RATE)
+    portal = Portal(grounds.bureau.base_url, drill.name, grounds.bureau.auth, rate=RATE)
     portal.start()
     time.sleep(WARM_UP)
     window = drill.inject(grounds)
@@ -109,6 +117,11 @@ def run_drill(grounds: Grounds, drill: Drill, seen_letters: set) -> Verdict:
     verdict.failures.extend(store_is_whole(reg))
     verdict.failures.extend(subscriber_is_exact(reg, hr))
     verdict.failures.extend(projection_matches(grounds))
+    audit = read_audit(grounds.bureau.gateway_db_url, grounds.bureau.anchor_path)
+    verdict.failures.extend(audit_is_complete(portal.registrations, audit))
+    if audit.verified:
+        verdict.notes.append(f"audit log verified: {audit.entries} entries, "
+                             f"{audit.anchors_checked} anchor(s) checked")
     letters = [d for d in list_dead_letters(HR_QUEUE, grounds.rabbit.uri)
                if (d.event_id, d.failed_at) not in seen_letters]
     seen_letters.update((d.event_id, d.failed_at) for d in letters)
@@ -174,7 +187,7 @@ def main() -> int:
     try:
         pg.stop_leftover()
         rabbit.stop_leftover()
-        for leftover in ("pg", "rabbit", "logs"):
+        for leftover in ("pg", "rabbit", "logs", "keys"):
             shutil.rmtree(BASE / leftover, ignore_errors=True)
         say(f"private PostgreSQL on :{pg.port}, RabbitMQ {rabbit.nodename} on :{rabbit.port}")
         pg.create()

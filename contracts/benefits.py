@@ -553,7 +553,7 @@ EXAMPLES = {
     "EndEntitlementRequest": {"reason": "death", "died_of_illness": True},
     "ApplyForCardRequest": {"veteran_id": "8c0c5f38-6f3e-4a8e-9d8e-2f1f5c8a1b2c",
                             "category": "veteran"},
-    "RecordCardStepRequest": {"step": "county_check", "done_on": "2026-11-20"},
+    "RecordCardStepRequest": {"step": "county_check", "done_on": "2026-09-24"},
     "RefuseCardRequest": {"reason": "wanted"},
     "AnswerOfferRequest": {"answer": "confirm"},
     "OpenCampaignRequest": {"name": "2027年春节走访慰问", "kind": "festival",

@@ -539,11 +539,11 @@ class GrantContestAwardRequest(Schema):
     awarded_on = FullDate(required=True)
 
 
-class MatchQuery(Schema):
+class EmploymentMatchQuery(Schema):
     limit = QueryInteger(load_default=10, validate=validate.Range(min=1, max=50))
 
 
-class FiguresQuery(Schema):
+class EmploymentFiguresQuery(Schema):
     from_ = FullDate(data_key="from", metadata={"description": "first day; default: 1 January"})
     to = FullDate(metadata={"description": "last day (inclusive); default: today"})
 
@@ -582,14 +582,14 @@ class JobSeekerAccepted(Schema):
                                                        "a loan...), if anything"})
 
 
-class IntentionView(Schema):
+class JobIntentionView(Schema):
     kinds = fields.List(fields.String(), required=True)
     townships = fields.List(fields.String(), required=True)
     min_pay_fen = fields.Integer(**_NULLABLE)
     skills = fields.List(fields.String(), required=True)
 
 
-class IntentionReachedView(Schema):
+class EmploymentIntentionView(Schema):
     intention_id = fields.String(required=True)
     employer_id = fields.String(required=True)
     posting_id = fields.String(**_NULLABLE)
@@ -597,7 +597,7 @@ class IntentionReachedView(Schema):
     reached_on = fields.Date(required=True)
 
 
-class HireView(Schema):
+class JobSeekerHire(Schema):
     hire_id = fields.String(required=True)
     employer_id = fields.String(required=True)
     posting_id = fields.String(**_NULLABLE)
@@ -607,7 +607,7 @@ class HireView(Schema):
     monthly_pay_fen = fields.Integer(**_NULLABLE)
 
 
-class TrainingView(Schema):
+class JobSeekerTraining(Schema):
     enrolment_id = fields.String(required=True)
     kind = fields.String(required=True)
     course = fields.String(required=True)
@@ -615,7 +615,7 @@ class TrainingView(Schema):
     starts_on = fields.Date(required=True)
 
 
-class LoanView(Schema):
+class JobSeekerLoan(Schema):
     loan_id = fields.String(required=True)
     lender = fields.String(required=True)
     amount_fen = fields.Integer(required=True)
@@ -626,7 +626,7 @@ class LoanView(Schema):
     granted_on = fields.Date(required=True)
 
 
-class AwardView(Schema):
+class JobSeekerAward(Schema):
     award_id = fields.String(required=True)
     contest = fields.String(required=True)
     award = fields.String(required=True)
@@ -644,15 +644,15 @@ class JobSeekerReply(Schema):
     source = fields.String(required=True, validate=validate.OneOf(SOURCES))
     registered_on = fields.Date(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    intention = fields.Nested(IntentionView, required=True)
-    intentions = fields.List(fields.Nested(IntentionReachedView), required=True)
-    hires = fields.List(fields.Nested(HireView), required=True)
-    trainings = fields.List(fields.Nested(TrainingView), required=True)
-    loans = fields.List(fields.Nested(LoanView), required=True)
-    awards = fields.List(fields.Nested(AwardView), required=True)
+    intention = fields.Nested(JobIntentionView, required=True)
+    intentions = fields.List(fields.Nested(EmploymentIntentionView), required=True)
+    hires = fields.List(fields.Nested(JobSeekerHire), required=True)
+    trainings = fields.List(fields.Nested(JobSeekerTraining), required=True)
+    loans = fields.List(fields.Nested(JobSeekerLoan), required=True)
+    awards = fields.List(fields.Nested(JobSeekerAward), required=True)
 
 
-class ScorePart(Schema):
+class MatchScorePart(Schema):
     name = fields.String(required=True, validate=validate.OneOf(
         ["place", "requirements", "kind", "pay", "freshness"]))
     points = fields.Integer(required=True)
@@ -672,7 +672,7 @@ class PostingMatch(Schema):
     pay_max_fen = fields.Integer(required=True)
     published_on = fields.Date(required=True)
     score = fields.Integer(required=True, metadata={"description": "0-100, the parts' sum"})
-    parts = fields.List(fields.Nested(ScorePart), required=True)
+    parts = fields.List(fields.Nested(MatchScorePart), required=True)
 
 
 class MatchesReply(Schema):
@@ -680,7 +680,7 @@ class MatchesReply(Schema):
 
     veteran_id = fields.String(required=True)
     as_of = fields.Date(required=True, metadata={"description": "the day freshness counts from"})
-    seeker = fields.Nested(IntentionView, required=True,
+    seeker = fields.Nested(JobIntentionView, required=True,
                            metadata={"description": "the stated intention scored against"})
     township = fields.String(required=True)
     items = fields.List(fields.Nested(PostingMatch), required=True)
@@ -692,7 +692,7 @@ class SeekerMatch(Schema):
     township = fields.String(required=True)
     service_station = fields.String(required=True)
     score = fields.Integer(required=True)
-    parts = fields.List(fields.Nested(ScorePart), required=True)
+    parts = fields.List(fields.Nested(MatchScorePart), required=True)
 
 
 class PostingMatchesReply(Schema):
@@ -703,7 +703,7 @@ class PostingMatchesReply(Schema):
     items = fields.List(fields.Nested(SeekerMatch), required=True)
 
 
-class FairFigures(Schema):
+class JobFairFigures(Schema):
     held = fields.Integer(required=True)
     employers_attending = fields.Integer(required=True)
     posts_offered = fields.Integer(required=True)
@@ -711,28 +711,28 @@ class FairFigures(Schema):
     intentions_reached = fields.Integer(required=True)
 
 
-class SeekerFigures(Schema):
+class JobSeekerFigures(Schema):
     registered = fields.Integer(required=True)
     from_placement = fields.Integer(required=True)
     direct = fields.Integer(required=True)
 
 
-class TrainingFigures(Schema):
+class EmploymentTrainingFigures(Schema):
     adaptive = fields.Integer(required=True)
     skills = fields.Integer(required=True)
     degree = fields.Integer(required=True)
 
 
-class MoneyFigures(Schema):
+class EmploymentMoneyFigures(Schema):
     count = fields.Integer(required=True)
     amount_fen = fields.Integer(required=True)
 
 
-class LoanFigures(MoneyFigures):
+class StartupLoanFigures(EmploymentMoneyFigures):
     yearly_interest_subsidy_fen = fields.Integer(required=True)
 
 
-class FiguresReply(Schema):
+class EmploymentFiguresReply(Schema):
     """就业创业 in numbers for a period (both days inclusive): counts and sums, no person."""
 
     from_ = fields.Date(data_key="from", required=True)
@@ -742,16 +742,16 @@ class FiguresReply(Schema):
     posts_published = fields.Integer(required=True,
                                      metadata={"description": "places in those postings"})
     postings_open_at_end = fields.Integer(required=True)
-    job_fairs = fields.Nested(FairFigures, required=True)
-    job_seekers = fields.Nested(SeekerFigures, required=True)
+    job_fairs = fields.Nested(JobFairFigures, required=True)
+    job_seekers = fields.Nested(JobSeekerFigures, required=True)
     employment_intentions = fields.Integer(
         required=True, metadata={"description": "达成就业意向 recorded one by one (fairs report "
                                                  "their own count in job_fairs)"})
     hires = fields.Integer(required=True)
     hires_qualifying_for_tax_relief = fields.Integer(required=True)
-    training = fields.Nested(TrainingFigures, required=True)
-    startup_loans = fields.Nested(LoanFigures, required=True)
-    contest_awards = fields.Nested(MoneyFigures, required=True)
+    training = fields.Nested(EmploymentTrainingFigures, required=True)
+    startup_loans = fields.Nested(StartupLoanFigures, required=True)
+    contest_awards = fields.Nested(EmploymentMoneyFigures, required=True)
 
 
 # -- the operations (contracts/routes.py): one line each ------------------------------------------
@@ -773,7 +773,7 @@ ROUTES = (
           reply=PostingAccepted),
     Route("match_job_seekers", "employment", "GET", "/employment/postings/{posting_id}/matches",
           "the job seekers who fit a posting, ranked, each score in its parts",
-          query=MatchQuery, reply=PostingMatchesReply, personal=("parts",), errors=(400, 404)),
+          query=EmploymentMatchQuery, reply=PostingMatchesReply, personal=("parts",), errors=(400, 404)),
     Route("record_job_fair", "employment", "POST", "/employment/job-fairs",
           "record a job fair (招聘会) held, with the day's counts",
           request=RecordJobFairRequest, reply=JobFairAccepted, status=201, errors=(400, 422)),
@@ -789,7 +789,7 @@ ROUTES = (
           request=StateJobIntentionRequest, reply=JobSeekerAccepted),
     Route("match_postings", "employment", "GET", f"{_SEEKER}/matches",
           "open postings ranked for the job seeker, each score in its parts",
-          query=MatchQuery, reply=MatchesReply, personal=("seeker",), errors=(400, 404)),
+          query=EmploymentMatchQuery, reply=MatchesReply, personal=("seeker",), errors=(400, 404)),
     Route("record_employment_intention", "employment", "POST", f"{_SEEKER}/intentions",
           "record an employment intention reached (达成就业意向) with an employer",
           request=RecordEmploymentIntentionRequest, reply=JobSeekerAccepted, status=201),
@@ -806,5 +806,5 @@ ROUTES = (
           reply=JobSeekerAccepted, status=201),
     Route("employment_figures", "employment", "GET", "/employment/figures",
           "就业创业 figures for a period: employers, postings, fairs, intentions, hires...",
-          query=FiguresQuery, reply=FiguresReply, errors=(400,)),
+          query=EmploymentFiguresQuery, reply=EmploymentFiguresReply, errors=(400,)),
 )

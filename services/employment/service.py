@@ -298,7 +298,7 @@ class EmploymentService:
     def match_postings(self, params, body, query, caller) -> dict:
         caller = Caller.from_dict(caller)
         veteran_id = _uuid(params["veteran_id"], "job seeker")
-        limit = self._load(contract.MatchQuery, query)["limit"]
+        limit = self._load(contract.EmploymentMatchQuery, query)["limit"]
         today = handlers.shanghai_today()
         with self._caught_up() as cur:
             row = queries.seeker_row(cur, veteran_id)
@@ -315,7 +315,7 @@ class EmploymentService:
     def match_job_seekers(self, params, body, query, caller) -> dict:
         caller = Caller.from_dict(caller)
         posting_id = _uuid(params["posting_id"], "posting")
-        limit = self._load(contract.MatchQuery, query)["limit"]
+        limit = self._load(contract.EmploymentMatchQuery, query)["limit"]
         today = handlers.shanghai_today()
         with self._caught_up() as cur:
             posting = queries.posting_facts(cur, posting_id)
@@ -329,7 +329,7 @@ class EmploymentService:
     @rpc
     @on_the_wire
     def employment_figures(self, params, body, query, caller) -> dict:
-        period = self._load(contract.FiguresQuery, query)
+        period = self._load(contract.EmploymentFiguresQuery, query)
         today = handlers.shanghai_today()
         last = period.get("to", today)
         first = period.get("from_", date(last.year, 1, 1))
@@ -337,7 +337,7 @@ class EmploymentService:
             raise ServiceError("invalid_input", "the period ends before it starts",
                                {"from": ["must not be after to"]})
         with self._caught_up() as cur:
-            return instance(contract.FiguresReply).dump(queries.figures(cur, first, last))
+            return instance(contract.EmploymentFiguresReply).dump(queries.figures(cur, first, last))
 
     # -- what other services send -------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import json
 import uuid
 
 import pytest
+from stdnum.cn import uscc
 
 from contracts import access
 from tests.factories import unique_id_number, veteran_payload
@@ -85,6 +86,24 @@ EXPECTED = {
     "list_post_quotas": expect(403, station_worker=200, other_station_worker=200,
                                placement_officer=200, leader=200),
     "placement_rates": expect(403, placement_officer=200, leader=200),
+    # employment: the FILE veteran is no job seeker and "{posting_id}" names no posting, so
+    # whoever may act finds nothing (404); the example posting's employer is not on file (400);
+    # a job seeker at another station is refused (403).
+    "register_employer": expect(403, employment_officer=201),
+    "publish_posting": expect(403, employment_officer=400),
+    "close_posting": expect(403, employment_officer=404),
+    "match_job_seekers": expect(403, station_worker=404, other_station_worker=404,
+                                employment_officer=404),
+    "record_job_fair": expect(403, employment_officer=201),
+    "register_job_seeker": expect(403, station_worker=201, employment_officer=201),
+    **dict.fromkeys(("get_job_seeker", "state_job_intention", "match_postings"), expect(
+        403, veteran=404, other_veteran=404, station_worker=404, other_station_worker=404,
+        employment_officer=404)),
+    **dict.fromkeys(("record_employment_intention", "record_hire", "enrol_training"), expect(
+        403, station_worker=404, other_station_worker=404, employment_officer=404)),
+    **dict.fromkeys(("grant_startup_loan", "grant_contest_award"),
+                    expect(403, employment_officer=404)),
+    "employment_figures": expect(403, employment_officer=200, leader=200),
     "search_audit": expect(403, auditor=200),
     "verify_audit": expect(403, auditor=200),
 }
@@ -131,6 +150,11 @@ def _body(document, operation, caller):
         body["awarded_on"] = "2025-08-01"  # after any birth date the factory draws
     if name == "ReportInRequest":
         body["veteran_id"] = str(uuid.uuid4())  # each report-in a soldier of its own
+    if name == "RegisterJobSeekerRequest":
+        body["veteran_id"] = str(uuid.uuid4())  # each registration a veteran of its own
+    if name == "RegisterEmployerRequest":
+        code = "91330703MA" + uuid.uuid4().hex[:7].upper()  # hex: all in the code's alphabet
+        body["credit_code"] = code + uscc.calc_check_digit(code)
     return body
 
 

@@ -303,7 +303,7 @@ def test_the_rpc_methods_answer_with_the_contracts_replies_and_refuse_by_reach(s
     assert record["loans"][0]["yearly_interest_subsidy_fen"] == 345_000
     figures = service.employment_figures({}, None, {}, as_caller("leader"))
     assert figures["hires"] == 1 and figures["startup_loans"]["amount_fen"] == 20_000_000
-    assert contract.FiguresReply().validate(figures) == {}
+    assert contract.EmploymentFiguresReply().validate(figures) == {}
     with pytest.raises(ServiceError) as refused:
         service.employment_figures({}, None, {"from": "2026-02-01", "to": "2026-01-01"},
                                    OFFICER)

@@ -37,6 +37,37 @@ _REGISTRY_READERS = {"registry_clerk": DISTRICT, "placement_officer": DISTRICT,
                      "employment_officer": DISTRICT}
 _FILE_CHANGERS = {"station_worker": STATIONS, "registry_clerk": DISTRICT}
 
+# disputes
+_CASE_WORKERS = {"station_worker": STATIONS, "disputes_officer": DISTRICT}
+_DISPUTES: dict[str, dict[str, Scope]] = {
+    "lodge_petition": {"veteran": OWN, **_CASE_WORKERS},
+    "list_petitions": {"veteran": OWN, **_CASE_WORKERS},
+    "get_petition": {"veteran": OWN, **_CASE_WORKERS, "approver": DISTRICT},
+    "decide_intake": dict(_CASE_WORKERS),
+    "assign_handler": dict(_CASE_WORKERS),
+    "record_petition_mediation": dict(_CASE_WORKERS),
+    "request_extension": dict(_CASE_WORKERS),
+    "decide_extension": {"approver": DISTRICT},
+    "issue_opinion": dict(_CASE_WORKERS),
+    "request_review": {"veteran": OWN, **_CASE_WORKERS},
+    # The review is the next level's (Art. 35): the bureau's officer records its answer.
+    "answer_review": {"disputes_officer": DISTRICT},
+    "record_escalation": dict(_CASE_WORKERS),
+    "open_dispute": dict(_CASE_WORKERS),
+    "get_dispute": dict(_CASE_WORKERS),
+    "record_mediation": dict(_CASE_WORKERS),
+    "refer_legal_aid": dict(_CASE_WORKERS),
+    "decide_legal_aid": dict(_CASE_WORKERS),
+    "assign_lawyer": dict(_CASE_WORKERS),
+    "resolve_dispute": dict(_CASE_WORKERS),
+    "open_proxy_case": dict(_CASE_WORKERS),
+    "get_proxy_case": dict(_CASE_WORKERS),
+    "record_proxy_step": dict(_CASE_WORKERS),
+    "close_proxy_case": dict(_CASE_WORKERS),
+    "refer_hardship": dict(_CASE_WORKERS),
+    "disputes_figures": {**_CASE_WORKERS, "leader": DISTRICT},
+}
+
 # placement
 _PLACEMENT_DESK = {"station_worker": STATIONS, "placement_officer": DISTRICT}
 _PLACEMENT_OFFICER = {"placement_officer": DISTRICT}
@@ -101,6 +132,11 @@ OPERATIONS: dict[str, dict[str, Scope]] = {
     "add_honour": dict(_FILE_CHANGERS),
     "mark_survivor_tie": dict(_FILE_CHANGERS),
     "file_history": {"veteran": OWN, "station_worker": STATIONS, "registry_clerk": DISTRICT},
+    # disputes: petitions 信访, disputes 矛盾纠纷, proxy cases 代办. The disputes officer works
+    # district-wide, a station worker on their stations' cases, a veteran on their own
+    # petitions; an approver decides extensions (never of their own case: the service checks);
+    # the leader sees the figures, which hold no personal field.
+    **_DISPUTES,
     # placement 安置: the placement officer works district-wide and alone decides what the rules
     # leave to the bureau (scores, offers, letters, forfeitures, money, transfers, posts); a
     # station worker records reporting in and the soldier's answers for their stations; a

@@ -1,11 +1,12 @@
 """Every department service's HTTP operations, gathered for the gateway (one line per service)."""
 from __future__ import annotations
 
-from contracts import employment, placement, registry
+from contracts import disputes, employment, placement, registry
 from contracts.routes import Route
 
 ROUTES: tuple[Route, ...] = (
     *registry.ROUTES,
+    *disputes.ROUTES,
     *employment.ROUTES,
     *placement.ROUTES,
     # one line per department service: *<service>.ROUTES,

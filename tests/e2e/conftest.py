@@ -5,6 +5,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pika
 import pytest
 import requests
 
@@ -51,12 +52,39 @@ def system(amqp_uri, tmp_path_factory):
         clerk.headers["Authorization"] = "Bearer " + token(["registry_clerk"], "clerk-e2e",
                                                           minutes=240)
         _wait_ready(base, processes, logs, clerk)
+        _wait_consuming(amqp_uri, processes, logs)
         yield {"base": base, "logs": logs, "processes": processes, "db_url": db_url,
                "databases": databases,
                "gateway_db_url": gateway_db_url, "anchors": keys / "audit-anchors.jsonl",
                "token": token, "http": clerk}
     finally:
         stop(processes.values())
+
+
+def _wait_consuming(amqp_uri, processes, logs):
+    """Every service answers RPC: the gateway's first call to a service still starting would be
+    a 503 (the registry answering says nothing about the others)."""
+    deadline = time.monotonic() + 60
+    waiting = set(SERVICES)
+    while waiting and time.monotonic() < deadline:
+        connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+        try:
+            for service in sorted(waiting):
+                if processes[service].poll() is not None:
+                    pytest.fail(f"{service} exited: "
+                                f"{(logs / f'{service}.log').read_text()[-2000:]}")
+                channel = connection.channel()
+                try:
+                    queue = channel.queue_declare(f"rpc-{service}", passive=True)
+                except pika.exceptions.ChannelClosedByBroker:
+                    continue  # not declared yet
+                if queue.method.consumer_count:
+                    waiting.discard(service)
+        finally:
+            connection.close()
+        time.sleep(0.3)
+    if waiting:
+        pytest.fail(f"{', '.join(sorted(waiting))} did not start consuming within 60 s")
 
 
 def _wait_ready(base, processes, logs, http):

@@ -44,6 +44,8 @@ _PUBLIC = {caller: 200 for caller in CALLERS}
 _FILE_CHANGE = expect(403, station_worker=200, other_station_worker=404, registry_clerk=200)
 _PLACEMENT_CASE = expect(403, veteran=404, other_veteran=404, station_worker=404,
                          other_station_worker=404, placement_officer=404)
+_DISPUTES_CASE = expect(403, station_worker=404, other_station_worker=404, disputes_officer=404)
+_DISPUTES_OPEN = expect(403, station_worker=201, disputes_officer=201)
 
 EXPECTED = {
     "health": _PUBLIC,
@@ -64,6 +66,37 @@ EXPECTED = {
     "assign_grid_worker": _FILE_CHANGE,
     "add_honour": _FILE_CHANGE,
     "mark_survivor_tie": _FILE_CHANGE,
+    # disputes: case paths name no real case here ("{petition_id}" as sent), so whoever may
+    # act finds nothing (404); a new case at another station is refused (403).
+    "lodge_petition": expect(403, veteran=201, other_veteran=201, station_worker=201,
+                             disputes_officer=201),
+    "list_petitions": expect(403, veteran=200, other_veteran=200, station_worker=200,
+                             other_station_worker=200, disputes_officer=200),
+    "get_petition": expect(403, veteran=404, other_veteran=404, station_worker=404,
+                           other_station_worker=404, disputes_officer=404, approver=404),
+    "decide_intake": _DISPUTES_CASE,
+    "assign_handler": _DISPUTES_CASE,
+    "record_petition_mediation": _DISPUTES_CASE,
+    "request_extension": _DISPUTES_CASE,
+    "decide_extension": expect(403, approver=404),
+    "issue_opinion": _DISPUTES_CASE,
+    "request_review": {**_DISPUTES_CASE, "veteran": 404, "other_veteran": 404},
+    "answer_review": expect(403, disputes_officer=404),
+    "record_escalation": _DISPUTES_CASE,
+    "open_dispute": _DISPUTES_OPEN,
+    "get_dispute": _DISPUTES_CASE,
+    "record_mediation": _DISPUTES_CASE,
+    "refer_legal_aid": _DISPUTES_CASE,
+    "decide_legal_aid": _DISPUTES_CASE,
+    "assign_lawyer": _DISPUTES_CASE,
+    "resolve_dispute": _DISPUTES_CASE,
+    "open_proxy_case": _DISPUTES_OPEN,
+    "get_proxy_case": _DISPUTES_CASE,
+    "record_proxy_step": _DISPUTES_CASE,
+    "close_proxy_case": _DISPUTES_CASE,
+    "refer_hardship": _DISPUTES_CASE,
+    "disputes_figures": expect(403, station_worker=200, other_station_worker=200,
+                               disputes_officer=200, leader=200),
     # placement: case paths name no real case ("{case_id}" as sent), so whoever may act finds
     # nothing (404); the FILE veteran has not reported in (eligibility: 404); a report-in for
     # someone else, or at another station, is refused (403).

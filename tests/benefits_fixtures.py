@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
+from chassis.db import Database
+from chassis.migrate import CHASSIS_MIGRATIONS, service_migrations
 from services.benefits.domain.case import Actor, VeteranFacts
 from services.benefits.domain.standards import StandardsTable, YearStandards
 
@@ -38,3 +42,27 @@ APPROVER = Actor("approver-1", ("approver",))
 
 def veteran(veteran_id: str = "v-1", discharged: bool = True, ties=()) -> VeteranFacts:
     return VeteranFacts(veteran_id, STATION, "多湖街道", discharged=discharged, ties=tuple(ties))
+
+
+# Every table a benefits test database holds besides the store's own.
+TABLES = ("deadlines", "benefit_veterans", "relief_list", "entitlement_list", "card_list",
+          "offer_list", "campaign_list", "visit_list", "stream_progress", "parked_events",
+          "dead_lettered")
+
+
+@pytest.fixture(scope="session")
+def benefits_database_url():
+    from tests.conftest import fresh_database
+
+    return fresh_database("vetlife_benefits_test",
+                          [CHASSIS_MIGRATIONS, service_migrations("benefits")])
+
+
+@pytest.fixture
+def benefits_db(benefits_database_url):
+    from tests.conftest import truncate
+
+    db = Database(benefits_database_url)
+    truncate(db, *TABLES)
+    yield db
+    db.close()

@@ -12,7 +12,6 @@ from chassis.clock import SHANGHAI, ManualClock
 from chassis.db import Database
 from chassis.deadlines import DeadlineRunner
 from chassis.envelope import Metadata, RecordedEvent, new_id
-from chassis.migrate import CHASSIS_MIGRATIONS, service_migrations
 from chassis.projection import ProjectionRunner
 from chassis.store import PostgresEventStore
 from contracts import benefits as contract
@@ -25,28 +24,14 @@ from services.benefits.domain.errors import (
     WrongState,
 )
 from services.benefits.domain.events import ReliefApplied, ReliefApproved, ReliefDisbursed
+from tests import benefits_fixtures
 from tests.benefits_fixtures import STANDARDS, STATION
-from tests.conftest import fresh_database, truncate
 
+# The shared database fixtures, by name, for pytest to find here.
+benefits_database_url = benefits_fixtures.benefits_database_url
+benefits_db = benefits_fixtures.benefits_db
 OTHER_STATION = "孝顺镇退役军人服务站"
 START = datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
-TABLES = ("deadlines", "benefit_veterans", "relief_list", "entitlement_list", "card_list",
-          "offer_list", "campaign_list", "visit_list", "stream_progress", "parked_events",
-          "dead_lettered")
-
-
-@pytest.fixture(scope="session")
-def benefits_database_url():
-    return fresh_database("vetlife_benefits_test",
-                          [CHASSIS_MIGRATIONS, service_migrations("benefits")])
-
-
-@pytest.fixture
-def benefits_db(benefits_database_url):
-    db = Database(benefits_database_url)
-    truncate(db, *TABLES)
-    yield db
-    db.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ _NAMEKO = str(_BIN / "nameko")
 # Every service of the platform: each is services/<name>/ with its config.yaml, its nameko
 # class <Name>Service in service.py, its own database and its relay. Adding a service is a name
 # here; make up, the e2e tests, bench and faults start what this module lists.
-SERVICES: tuple[str, ...] = ("registry", "employment", "disputes", "placement")
+SERVICES: tuple[str, ...] = ("registry", "employment", "disputes", "placement", "benefits")
 
 
 def _service(name: str) -> list[str]:

@@ -118,6 +118,49 @@ _EMPLOYMENT: dict[str, dict[str, Scope]] = {
     "employment_figures": {"employment_officer": DISTRICT, "leader": DISTRICT},
 }
 
+# benefits
+_BENEFITS_OFFICER = {"benefits_officer": DISTRICT}
+_BENEFITS_DESK = {"station_worker": STATIONS, "benefits_officer": DISTRICT}
+_APPLICANTS = {"veteran": OWN, **_BENEFITS_DESK}
+_BENEFITS_READERS = {**_APPLICANTS, "approver": DISTRICT, "leader": DISTRICT}
+_BENEFITS: dict[str, dict[str, Scope]] = {
+    "apply_relief": dict(_APPLICANTS),
+    "list_relief": {**_BENEFITS_DESK, "approver": DISTRICT, "leader": DISTRICT},
+    "get_relief": dict(_BENEFITS_READERS),
+    "review_relief": dict(_BENEFITS_OFFICER),
+    "decide_relief": {"approver": DISTRICT},
+    "disburse_relief": dict(_BENEFITS_OFFICER),
+    "close_relief": dict(_BENEFITS_OFFICER),
+    "apply_entitlement": dict(_APPLICANTS),
+    "list_entitlements": {**_BENEFITS_DESK, "approver": DISTRICT, "leader": DISTRICT},
+    "get_entitlement": dict(_BENEFITS_READERS),
+    "review_entitlement": dict(_BENEFITS_OFFICER),
+    "decide_entitlement": {"approver": DISTRICT},
+    "confirm_entitlement": dict(_BENEFITS_DESK),
+    "suspend_entitlement": dict(_BENEFITS_OFFICER),
+    "resume_entitlement": dict(_BENEFITS_OFFICER),
+    "end_entitlement": dict(_BENEFITS_OFFICER),
+    "pay_entitlement": dict(_BENEFITS_OFFICER),
+    "apply_card": dict(_APPLICANTS),
+    "list_cards": {**_BENEFITS_DESK, "leader": DISTRICT},
+    "get_card": {**_APPLICANTS, "leader": DISTRICT},
+    "record_card_step": dict(_BENEFITS_DESK),
+    "refuse_card": dict(_BENEFITS_OFFICER),
+    "list_offers": {**_BENEFITS_DESK, "leader": DISTRICT},
+    "get_offer": {**_APPLICANTS, "leader": DISTRICT},
+    "answer_offer": dict(_APPLICANTS),
+    "open_campaign": dict(_BENEFITS_OFFICER),
+    "list_campaigns": {**_BENEFITS_DESK, "leader": DISTRICT},
+    "get_campaign": {**_BENEFITS_DESK, "leader": DISTRICT},
+    "close_campaign": dict(_BENEFITS_OFFICER),
+    "record_visit": dict(_BENEFITS_DESK),
+    "get_visit": {**_BENEFITS_DESK, "leader": DISTRICT},
+    "withdraw_visit": dict(_BENEFITS_DESK),
+    "veteran_benefits": dict(_BENEFITS_READERS),
+    "priority_beneficiaries": {**_BENEFITS_DESK, "leader": DISTRICT},
+    "benefits_figures": {"benefits_officer": DISTRICT, "leader": DISTRICT},
+}
+
 # operation (the OpenAPI operationId, also the gateway's handler name) -> role -> scope.
 OPERATIONS: dict[str, dict[str, Scope]] = {
     "register_veteran": dict(_FILE_CHANGERS),
@@ -148,6 +191,12 @@ OPERATIONS: dict[str, dict[str, Scope]] = {
     # their stations' job seekers; a veteran states their own intention and sees their own
     # record and matches; the leader sees the figures, which hold no personal field.
     **_EMPLOYMENT,
+    # benefits 优抚: the benefits officer works district-wide and reviews, pays and records the
+    # offices' steps; a station worker applies, confirms yearly, records visits and hands cards
+    # out for their stations; a veteran applies, answers offers and reads their own; an approver
+    # decides relief and entitlements (never a case they handled or reviewed: the service
+    # checks the subjects); the leader reads without the personal fields (withheld).
+    **_BENEFITS,
     "me": {role: SELF for role in ROLES},
     "my_access_log": {"veteran": OWN},
     "search_audit": {"auditor": DISTRICT},

@@ -10,7 +10,7 @@ from chassis.envelope import NewEvent, RecordedEvent
 from contracts import instance
 from contracts.deadlines import DeadlineView
 from contracts.publication import Publication
-from contracts.registry import _Date, _Pattern, _QueryInteger, _text
+from contracts.registry import HistoryEntry, _Date, _Pattern, _QueryInteger, _text
 from contracts.routes import Route
 from contracts.versioning import Upcasters
 
@@ -566,6 +566,9 @@ EXAMPLES = {
     "WithdrawVisitRequest": {"reason": "重复登记"},
     "EmptyRequest": {},
 }
+# The API document shows each request's example (a schema's `Meta.example`, gateway/openapi.py).
+for _name, _example in EXAMPLES.items():
+    globals()[_name].Meta = type("Meta", (), {"example": _example})
 
 
 # -- queries --------------------------------------------------------------------------------------
@@ -633,9 +636,9 @@ class PriorityBeneficiariesQuery(Schema):
     page, page_size = _page(), _page_size()
 
 
-class FiguresQuery(Schema):
-    from_ = _Date(required=True, data_key="from", metadata={"description": "first day"})
-    to = _Date(required=True, metadata={"description": "last day"})
+class BenefitsFiguresQuery(Schema):
+    from_ = _Date(data_key="from", metadata={"description": "first day; default 1 January"})
+    to = _Date(metadata={"description": "last day; default today"})
 
 
 # -- replies --------------------------------------------------------------------------------------
@@ -652,13 +655,6 @@ class CaseAccepted(Schema):
     state = _s()
     version = _i(metadata={"description": "the case's stream version"})
     replayed = _b(metadata={"description": "true when this was a retried request"})
-
-
-class HistoryEntry(Schema):
-    version = _i()
-    event_type = _s()
-    at = _s(metadata={"description": "when it was recorded"})
-    actor = _s(metadata={"description": "who: <role>:<subject>"})
 
 
 _CASE_READ = {
@@ -810,7 +806,7 @@ class VeteranBenefitsReply(Schema):
     visits = fields.List(fields.Nested(VisitSummary), required=True)
 
 
-class FiguresReply(Schema):
+class BenefitsFiguresReply(Schema):
     """The yearly summary's figures for any period, from the events (money in fen)."""
 
     from_ = _d(data_key="from")
@@ -944,5 +940,5 @@ ROUTES = (
           query=PriorityBeneficiariesQuery, reply=PriorityBeneficiaryList, errors=_LIST_ERRORS),
     Route("benefits_figures", "benefits", "GET", "/benefits/figures",
           "the summary's figures for a period: relief, visits, cards, priority beneficiaries",
-          query=FiguresQuery, reply=FiguresReply, errors=_LIST_ERRORS),
+          query=BenefitsFiguresQuery, reply=BenefitsFiguresReply, errors=_LIST_ERRORS),
 )

@@ -235,8 +235,10 @@ def veteran_benefits(self, params, body, query, caller):
 @on_the_wire
 def benefits_figures(self, params, body, query, caller):
     period = self._query("benefits_figures", query)
-    return instance(contract.FiguresReply).dump(
-        self.benefits.figures(period["from_"], period["to"]))
+    benefits = self.benefits
+    today = benefits.today()
+    return instance(contract.BenefitsFiguresReply).dump(benefits.figures(
+        period.get("from_", today.replace(month=1, day=1)), period.get("to", today)))
 
 
 for _fn in (list_campaigns, veteran_benefits, benefits_figures):

@@ -12,11 +12,14 @@ import pytest
 from stdnum.cn import uscc
 
 from contracts import access
+from tests.conftest import wait_until
 from tests.factories import unique_id_number, veteran_payload
 
 STATION = "多湖街道退役军人服务站"
 OTHER_STATION = "孝顺镇退役军人服务站"
 OFFICERS = ("placement_officer", "benefits_officer", "disputes_officer", "employment_officer")
+# The veteran the benefits contract's examples name (contracts/benefits.py EXAMPLES).
+BENEFITS_EXAMPLE_VETERAN = "8c0c5f38-6f3e-4a8e-9d8e-2f1f5c8a1b2c"
 
 # caller -> the token it carries (None: no Authorization header at all).
 CALLERS = {
@@ -137,6 +140,46 @@ EXPECTED = {
     **dict.fromkeys(("grant_startup_loan", "grant_contest_award"),
                     expect(403, employment_officer=404)),
     "employment_figures": expect(403, employment_officer=200, leader=200),
+    # benefits: a body naming a veteran names FILE (the veteran, their station, the officer may
+    # act; the other veteran and station find nothing); case paths name no real case
+    # ("{application_id}" as sent), so whoever may act finds nothing (404). A periodic
+    # entitlement and the card are one per veteran: after the veteran's own application,
+    # the station's and the officer's are conflicts (409); the example campaign does not exist.
+    **dict.fromkeys(("apply_relief",), expect(403, veteran=201, other_veteran=404,
+                                              station_worker=201, other_station_worker=404,
+                                              benefits_officer=201)),
+    **dict.fromkeys(("apply_entitlement", "apply_card"), expect(
+        403, veteran=201, other_veteran=404, station_worker=409, other_station_worker=404,
+        benefits_officer=409)),
+    **dict.fromkeys(("list_relief", "list_entitlements"), expect(
+        403, station_worker=200, other_station_worker=200, benefits_officer=200, approver=200,
+        leader=200)),
+    **dict.fromkeys(("list_cards", "list_offers", "list_campaigns", "priority_beneficiaries"),
+                    expect(403, station_worker=200, other_station_worker=200,
+                           benefits_officer=200, leader=200)),
+    **dict.fromkeys(("get_relief", "get_entitlement"), expect(
+        403, veteran=404, other_veteran=404, station_worker=404, other_station_worker=404,
+        benefits_officer=404, approver=404, leader=404)),
+    **dict.fromkeys(("get_card", "get_offer"), expect(
+        403, veteran=404, other_veteran=404, station_worker=404, other_station_worker=404,
+        benefits_officer=404, leader=404)),
+    **dict.fromkeys(("get_campaign", "get_visit"), expect(
+        403, station_worker=404, other_station_worker=404, benefits_officer=404, leader=404)),
+    **dict.fromkeys(("review_relief", "disburse_relief", "close_relief", "review_entitlement",
+                     "suspend_entitlement", "resume_entitlement", "end_entitlement",
+                     "pay_entitlement", "refuse_card", "close_campaign"),
+                    expect(403, benefits_officer=404)),
+    **dict.fromkeys(("decide_relief", "decide_entitlement"), expect(403, approver=404)),
+    **dict.fromkeys(("confirm_entitlement", "record_card_step", "withdraw_visit", "record_visit"),
+                    expect(403, station_worker=404, other_station_worker=404,
+                           benefits_officer=404)),
+    "answer_offer": expect(403, veteran=404, other_veteran=404, station_worker=404,
+                           other_station_worker=404, benefits_officer=404),
+    "open_campaign": expect(403, benefits_officer=201),
+    "veteran_benefits": expect(403, veteran=200, other_veteran=404, station_worker=200,
+                               other_station_worker=404, benefits_officer=200, approver=200,
+                               leader=200),
+    "benefits_figures": expect(403, benefits_officer=200, leader=200),
     "search_audit": expect(403, auditor=200),
     "verify_audit": expect(403, auditor=200),
 }
@@ -150,6 +193,11 @@ def files(system):
                                        json=veteran_payload(service_station=station), timeout=15)
         assert response.status_code == 201, response.text
         made[label] = response.json()["veteran_id"]
+    # Benefits learns of a file from the registry's events: wait until it knows FILE.
+    officer = {"Authorization": "Bearer " + system["token"](["benefits_officer"], "matrix-wait")}
+    wait_until(lambda: system["http"].get(
+        f"{system['base']}/api/v1/benefits/veterans/{made['FILE']}", headers=officer,
+        timeout=5).status_code == 200, timeout=30, what="benefits to learn of the FILE veteran")
     return made
 
 
@@ -164,7 +212,7 @@ def _headers(system, files, caller):
     return {"Authorization": "Bearer " + system["token"](roles, f"matrix-{caller}", **claims)}
 
 
-def _body(document, operation, caller):
+def _body(document, operation, caller, files=None):
     content = operation.get("requestBody", {}).get("content", {}).get("application/json")
     if content is None:
         return None
@@ -185,6 +233,8 @@ def _body(document, operation, caller):
         body["veteran_id"] = str(uuid.uuid4())  # each report-in a soldier of its own
     if name == "RegisterJobSeekerRequest":
         body["veteran_id"] = str(uuid.uuid4())  # each registration a veteran of its own
+    if body.get("veteran_id") == BENEFITS_EXAMPLE_VETERAN:
+        body["veteran_id"] = files["FILE"]  # a benefits request about the FILE veteran
     if name == "RegisterEmployerRequest":
         code = "91330703MA" + uuid.uuid4().hex[:7].upper()  # hex: all in the code's alphabet
         body["credit_code"] = code + uscc.calc_check_digit(code)
@@ -215,7 +265,7 @@ def test_every_operation_with_every_role(system, files):
         url = system["base"] + path.replace("{veteran_id}", files["FILE"]).replace(
             "{asset}", "swagger-ui.css")
         for caller, expected in EXPECTED[op_id].items():
-            body = _body(document, operation, caller)
+            body = _body(document, operation, caller, files)
             response = http.request(
                 method.upper(), url, timeout=15,
                 data=None if body is None else json.dumps(body),

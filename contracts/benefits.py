@@ -418,6 +418,9 @@ class ApplyForReliefRequest(Schema):
     circumstances = _text(500, required=True,
                           metadata={"description": "what happened (personal: shown to the "
                                                    "entitled only, never published)"})
+    received_on = _Date(allow_none=True,
+                        metadata={"description": "the day a paper application was received, "
+                                                 "at most 90 days ago; default today"})
 
 
 class ReviewReliefRequest(Schema):
@@ -501,7 +504,13 @@ class RefuseCardRequest(Schema):
 
 class AnswerOfferRequest(Schema):
     answer = _choice(OFFER_ANSWERS, required=True)
-    reason = _text(500, allow_none=True)
+    reason = _text(500, allow_none=True, metadata={"description": "why declined (optional)"})
+    relation = _choice(RELATIONS, allow_none=True,
+                       metadata={"description": "confirming a survivors' pension: the "
+                                                "survivor's relation to the fallen"})
+    tie = _choice(TIES, allow_none=True,
+                  metadata={"description": "which of the veteran's survivor ties, when they "
+                                           "have more than one"})
 
 
 class OpenCampaignRequest(Schema):

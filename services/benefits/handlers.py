@@ -272,7 +272,8 @@ class Benefits:
     def apply_relief(self, body: dict, caller: Caller) -> Accepted:
         facts = self.veteran(body["veteran_id"], caller)
         command = relief.ApplyForRelief(facts, body["trigger"], body["amount_asked_fen"],
-                                        body["circumstances"], self.actor(caller))
+                                        body["circumstances"], self.actor(caller),
+                                        body.get("received_on"))
         return self.create("apply_relief", relief.ReliefApplication,
                            lambda sid: relief.apply_for_relief(command, sid, self.today()),
                            caller, body)

@@ -210,3 +210,17 @@ def test_the_handler_is_whoever_recorded_it_even_the_veteran():
     case = step(case, case.review(review(), TODAY))
     with pytest.raises(NotYourStep):
         case.decide(approve(actor=replace(me, roles=("approver",))), STANDARDS, TODAY)
+
+
+@pytest.mark.parametrize("received_on, allowed", [
+    (TODAY, True), (TODAY - timedelta(days=90), True), (TODAY - timedelta(days=91), False),
+    (TODAY + timedelta(days=1), False),
+])
+def test_a_paper_application_is_dated_the_day_it_was_received(received_on, allowed):
+    command = ApplyForRelief(veteran(), "disaster", 100, "台风", HANDLER, received_on)
+    if allowed:
+        assert apply_for_relief(command, "r-3", TODAY)[0].applied_on == received_on
+    else:
+        with pytest.raises(InvalidRequest) as refused:
+            apply_for_relief(command, "r-3", TODAY)
+        assert "received_on" in refused.value.fields

@@ -1,7 +1,7 @@
 """Hardship relief 困难帮扶: apply → review on the notice → decide (four eyes, capped) → pay once → close."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from .case import Actor, Case, Clocks, VeteranFacts, not_after, one_of, second_person, text
 from .errors import InvalidRequest, Problems
@@ -19,6 +19,8 @@ from .vocabulary import DECISIONS, OPINIONS, RELIEF_TRIGGERS
 
 # Zhejiang's temporary aid is publicly noticed for 7 days before the county approves it.
 PUBLIC_NOTICE_DAYS = 7
+# A paper application is recorded within this many days of being received.
+RECEIVED_WITHIN_DAYS = 90
 APPLIED, REVIEWED, APPROVED, REJECTED, DISBURSED, CLOSED = (
     "applied", "reviewed", "approved", "rejected", "disbursed", "closed")
 STATES = (APPLIED, REVIEWED, APPROVED, REJECTED, DISBURSED, CLOSED)
@@ -31,6 +33,9 @@ class ApplyForRelief:
     amount_asked_fen: int
     circumstances: str
     actor: Actor
+    # The day the application was received (a station records a paper one after): the public
+    # notice may start from it. None: today.
+    received_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -75,12 +80,15 @@ def apply_for_relief(cmd: ApplyForRelief, application_id: str, today: date) -> l
     if cmd.amount_asked_fen <= 0:
         problems.add("amount_asked_fen", "must be more than 0 fen")
     circumstances = text(problems, "circumstances", cmd.circumstances)
+    received_on = not_after(problems, "received_on", cmd.received_on or today, today)
+    if received_on < today - timedelta(days=RECEIVED_WITHIN_DAYS):
+        problems.add("received_on", f"must be within the last {RECEIVED_WITHIN_DAYS} days")
     problems.raise_if_any()
     return [ReliefApplied(
         application_id=application_id, veteran_id=cmd.veteran.veteran_id,
         station=cmd.veteran.station, township=cmd.veteran.township, trigger=trigger,
-        amount_asked_fen=cmd.amount_asked_fen, circumstances=circumstances, applied_on=today,
-        handled_by=cmd.actor.subject)]
+        amount_asked_fen=cmd.amount_asked_fen, circumstances=circumstances,
+        applied_on=received_on, handled_by=cmd.actor.subject)]
 
 
 class ReliefApplication(Case):

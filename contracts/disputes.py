@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from chassis.envelope import NewEvent, RecordedEvent
 from contracts import instance
@@ -552,6 +552,21 @@ def _flag(description: str) -> fields.Boolean:
     return fields.Boolean(load_default=False, metadata={"description": description})
 
 
+class _Names(fields.List):
+    """A list of names. A problem with any of them is reported on the list itself, as a list of
+    strings: the error body's `fields` maps a field to its problems, never to a nested object."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError as exc:
+            if not isinstance(exc.messages, dict):
+                raise
+            raise ValidationError(sorted({f"name {index + 1}: {problem}"
+                                          for index, problems in exc.messages.items()
+                                          for problem in problems})) from None
+
+
 _VETERAN = "3f2b9c1e-8a4d-4e6f-9b1a-2c3d4e5f6a7b"
 _STATION = "多湖街道退役军人服务站"
 
@@ -575,7 +590,7 @@ class LodgePetitionRequest(Schema):
     petitioner_phone = fields.String(allow_none=True, validate=[validate.Length(max=20), PHONE])
     petitioner_address = _text(200, allow_none=True)
     relation = _text(allow_none=True, metadata={"description": "a family member's relation"})
-    representatives = fields.List(_text(), load_default=list, validate=validate.Length(max=20),
+    representatives = _Names(_text(), load_default=list, validate=validate.Length(max=20),
                                   metadata={"description": "a group's representatives: at most "
                                                            "5 (checked by the service)"})
     group_size = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100000))

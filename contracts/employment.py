@@ -339,6 +339,24 @@ def load_data(event: RecordedEvent) -> dict[str, Any]:
 
 # -- requests -------------------------------------------------------------------------------------
 
+class _List(fields.List):
+    """A list whose items' problems are reported under the list's own name, as one list of
+    messages (`{"skills": ["item 2: ..."]}`): the API's error shape is field -> problems, and
+    marshmallow would nest them by index."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError as error:
+            if not isinstance(error.messages, dict):
+                raise
+            raise ValidationError([
+                f"item {int(index) + 1}: {message}"
+                for index, messages in sorted(error.messages.items(), key=lambda kv: int(kv[0]))
+                for message in (messages if isinstance(messages, list) else [messages])
+            ]) from None
+
+
 def _text(max_length: int = 100, *, required: bool = False, **kwargs) -> fields.String:
     return fields.String(required=required, validate=[validate.Length(max=max_length), NONBLANK],
                          **kwargs)
@@ -357,19 +375,19 @@ def _count(maximum: int = MAX_COUNT, *, required: bool = True, minimum: int = 0,
 
 
 def _tags(description: str, max_items: int = 20) -> fields.List:
-    return fields.List(fields.String(validate=[validate.Length(min=1, max=40), NONBLANK]),
+    return _List(fields.String(validate=[validate.Length(min=1, max=40), NONBLANK]),
                        load_default=list, validate=validate.Length(max=max_items),
                        metadata={"description": description})
 
 
 def _kinds() -> fields.List:
-    return fields.List(fields.String(validate=validate.OneOf(POSTING_KINDS)), load_default=list,
+    return _List(fields.String(validate=validate.OneOf(POSTING_KINDS)), load_default=list,
                        validate=validate.Length(max=len(POSTING_KINDS)),
                        metadata={"description": "kinds of work wanted; none: any"})
 
 
 def _townships() -> fields.List:
-    return fields.List(fields.String(validate=[validate.Length(min=1, max=100), NONBLANK]),
+    return _List(fields.String(validate=[validate.Length(min=1, max=100), NONBLANK]),
                        load_default=list, validate=validate.Length(max=20),
                        metadata={"description": "townships the veteran wants to work in, "
                                                 "besides their own"})
@@ -434,7 +452,7 @@ class RecordJobFairRequest(Schema):
     name = _text(200, required=True)
     held_on = FullDate(required=True)
     township = _text(required=True)
-    employer_ids = fields.List(fields.UUID(), load_default=list,
+    employer_ids = _List(fields.UUID(), load_default=list,
                                validate=validate.Length(max=1000),
                                metadata={"description": "attending employers on file"})
     employers_attending = _count()

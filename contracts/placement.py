@@ -433,7 +433,36 @@ def load_data(event: RecordedEvent) -> dict[str, Any]:
 
 # -- requests ---------------------------------------------------------------------------------------
 
-class HonourRequest(Schema):
+def flat_messages(messages, prefix: str = "") -> dict[str, list[str]]:
+    """Field problems as {"honours.0.kind": [...]}: the error body's `fields` is a map of lists
+    of text, which nested and list fields' own messages (dicts within dicts) are not."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = prefix if key == "_schema" and prefix else (
+                f"{prefix}.{key}" if prefix else str(key))
+            for field_name, problems in flat_messages(value, name).items():
+                flat.setdefault(field_name, []).extend(problems)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "_schema"] = list(messages)
+    elif isinstance(messages, list):
+        for value in messages:
+            for field_name, problems in flat_messages(value, prefix).items():
+                flat.setdefault(field_name, []).extend(problems)
+    else:
+        flat[prefix or "_schema"] = [str(messages)]
+    return flat
+
+
+class _Request(Schema):
+    """A request body: its problems named field by field, however deep the field."""
+
+    def handle_error(self, error: ValidationError, data, *, many: bool, **kwargs):
+        raise ValidationError(flat_messages(error.messages), data=data,
+                              valid_data=error.valid_data)
+
+
+class HonourRequest(_Request):
     kind = _one_of(HONOUR_KINDS, required=True)
     wartime = fields.Boolean(load_default=False)
 
@@ -441,7 +470,7 @@ class HonourRequest(Schema):
         example = {"kind": "second_class_merit", "wartime": False}
 
 
-class DisabilityRequest(Schema):
+class DisabilityRequest(_Request):
     nature = _one_of(DISABILITY_NATURES, required=True)
     grade = fields.Integer(required=True, validate=validate.Range(1, 10))
 
@@ -453,7 +482,7 @@ _UUID = {"validate": validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
                                      r"[0-9a-f]{12}$", error="must be a lower-case UUID")}
 
 
-class ReportInRequest(Schema):
+class ReportInRequest(_Request):
     """报到. Facts left out are taken from what the registry published about the veteran; a
     station or township the registry does not know yet must be given."""
 
@@ -486,8 +515,8 @@ class ReportInRequest(Schema):
             "service_station": "多湖街道退役军人服务站", "township": "多湖街道"}
 
 
-class AmendFactsRequest(Schema):
-    """What changed; a field left out keeps what the case holds."""
+class AmendFactsRequest(_Request):
+    """What changed; a field left out keeps what the case holds (none: nothing changes)."""
 
     rank_class = _one_of(RANK_CLASSES)
     years_of_service = fields.Integer(validate=validate.Range(0, 50))
@@ -504,34 +533,29 @@ class AmendFactsRequest(Schema):
     class Meta:
         example = {"disability": {"nature": "combat", "grade": 6}}
 
-    @validates_schema
-    def _something(self, data, **kwargs):
-        if not data:
-            raise ValidationError("give at least one fact to amend")
 
-
-class ChooseModeRequest(Schema):
+class ChooseModeRequest(_Request):
     mode = _one_of(MODES, required=True)
 
     class Meta:
         example = {"mode": "self_employment"}
 
 
-class LateReasonRequest(Schema):
+class LateReasonRequest(_Request):
     reason = _text(500, required=True)
 
     class Meta:
         example = {"reason": "随部队执行抢险救灾任务, 延期报到"}
 
 
-class ScoreRequest(Schema):
+class ScoreRequest(_Request):
     points = fields.Integer(required=True, validate=validate.Range(0, 100_000))
 
     class Meta:
         example = {"points": 86}
 
 
-class OfferPostRequest(Schema):
+class OfferPostRequest(_Request):
     post_id = fields.String(required=True, **_UUID, metadata={
         "description": "a post quota's id"})
 
@@ -539,7 +563,7 @@ class OfferPostRequest(Schema):
         example = {"post_id": "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"}
 
 
-class DeclinePostRequest(Schema):
+class DeclinePostRequest(_Request):
     good_reason = _text(500, allow_none=True, metadata={
         "description": "a good reason keeps the case waiting for another post; declining "
                        "without one gives up the placement (Art. 34)"})
@@ -548,7 +572,7 @@ class DeclinePostRequest(Schema):
         example = {"good_reason": "岗位距家80公里, 需照顾瘫痪父亲"}
 
 
-class ReferralLetterRequest(Schema):
+class ReferralLetterRequest(_Request):
     letter_number = _text(60, required=True)
     issued_on = FullDate(required=True)
 
@@ -556,14 +580,14 @@ class ReferralLetterRequest(Schema):
         example = {"letter_number": "金东退役安字〔2026〕12号", "issued_on": "2026-11-20"}
 
 
-class OnPostRequest(Schema):
+class OnPostRequest(_Request):
     on_post_on = FullDate(required=True)
 
     class Meta:
         example = {"on_post_on": "2026-11-25"}
 
 
-class ContractRequest(Schema):
+class ContractRequest(_Request):
     signed_on = FullDate(required=True)
     term_years = fields.Integer(allow_none=True, validate=validate.Range(1, 50))
     open_ended = fields.Boolean(load_default=False)
@@ -572,14 +596,14 @@ class ContractRequest(Schema):
         example = {"signed_on": "2026-11-25", "term_years": 3, "open_ended": False}
 
 
-class ProsecutionRequest(Schema):
+class ProsecutionRequest(_Request):
     detail = _text(500, allow_none=True)
 
     class Meta:
         example = {"detail": "公安机关立案侦查"}
 
 
-class SubsidyPaymentRequest(Schema):
+class SubsidyPaymentRequest(_Request):
     paid_on = FullDate(required=True)
     reference = _text(60, required=True)
 
@@ -587,7 +611,7 @@ class SubsidyPaymentRequest(Schema):
         example = {"paid_on": "2026-11-20", "reference": "金东财付2026-0917"}
 
 
-class AssignTransferRequest(Schema):
+class AssignTransferRequest(_Request):
     method = _one_of(TRANSFER_METHODS, required=True)
     planned_kind = _one_of(POST_KINDS, required=True)
 
@@ -596,7 +620,7 @@ class AssignTransferRequest(Schema):
                    "planned_kind": "administrative"}
 
 
-class RecordPlacementRequest(Schema):
+class RecordPlacementRequest(_Request):
     post_kind = _one_of(POST_KINDS, required=True)
     unit = _text(100, required=True)
     placed_on = FullDate(required=True)
@@ -606,7 +630,7 @@ class RecordPlacementRequest(Schema):
                    "placed_on": "2026-11-20"}
 
 
-class ReceiveSpouseRequest(Schema):
+class ReceiveSpouseRequest(_Request):
     spouse_name = _text(50, required=True)
     employed_as = _one_of(POST_KINDS, allow_none=True, metadata={
         "description": "the kind of post the spouse held before the move, if any"})
@@ -615,7 +639,7 @@ class ReceiveSpouseRequest(Schema):
         example = {"spouse_name": "王丽", "employed_as": "institution"}
 
 
-class RegisterPostQuotaRequest(Schema):
+class RegisterPostQuotaRequest(_Request):
     unit = _text(100, required=True)
     post_kind = _one_of(POST_KINDS, required=True)
     title = _text(100, required=True)

@@ -306,11 +306,11 @@ class PlacementService:
     @on_the_wire
     def placement_rates(self, params, body, query, caller) -> dict:
         period = instance(contract.RatesQuery).load(query or {})
+        # Left out: the year so far; a `from` alone runs to today (or to itself, if later); a
+        # `to` alone from the first of its year.
         today = self.clock.today()
-        start, end = period.get("from_", today.replace(month=1, day=1)), period.get("to", today)
-        if end < start:
-            raise ServiceError("invalid_input", "the period ends before it starts",
-                               {"to": ["must not be before from"]})
+        end = period.get("to") or max(today, period.get("from_", today))
+        start = period.get("from_") or end.replace(month=1, day=1)
         self._project()
         with self.store.db.transaction() as cur:
             return instance(contract.PlacementRatesReply).dump(queries.rates(cur, start, end))

@@ -599,9 +599,10 @@ TEXT_QUERY = _Pattern(r"^[^\x00-\x1f\x7f-\x9f]*$", error="must not contain contr
 
 
 class _Boolean(fields.Boolean):
-    """true or false, as a query string spells them."""
+    """true or false, as a query string spells them (and as the gateway passes them on, loaded
+    and dumped: a JSON boolean)."""
 
-    truthy, falsy = {"true"}, {"false"}
+    truthy, falsy = {"true", True}, {"false", False}
 
 
 class ListReliefQuery(Schema):

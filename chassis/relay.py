@@ -22,7 +22,7 @@ from chassis.config import amqp_uri, database_url
 from chassis.db import Database
 from chassis.envelope import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
 from chassis.errors import StatementFailed, StoreUnavailable
-from chassis.publisher import ConfirmedPublisher, Outgoing
+from chassis.publisher import ConfirmedPublisher, Outgoing, Sent
 from chassis.store import PostgresEventStore
 
 log = structlog.get_logger("vetlife.relay")
@@ -66,6 +66,10 @@ class Relay:
     The checkpoint moves only after the broker confirmed, so a crash at any instant re-publishes
     (consumers are idempotent) rather than loses. `run` declares the exchange when it starts,
     before there is anything to publish, so departments can bind to it on a fresh broker.
+
+    The next batch is read, built and sent while the broker still writes the previous one to
+    disk, and only then are that one's confirms awaited and its checkpoint saved: at most two
+    batches are unconfirmed, so a crash re-publishes at most two batches.
     """
 
     def __init__(
@@ -100,6 +104,11 @@ class Relay:
 
     def _save_position(self, position: int) -> None:
         with self.store.db.transaction() as cur:
+            # Committed without waiting for the WAL flush: a checkpoint a database crash loses
+            # only moves back, and the relay publishes again what it covered (consumers are
+            # idempotent). It never gets ahead of the events: they were committed, flushed,
+            # before the relay could read them, and the WAL is replayed in order.
+            cur.execute("SET LOCAL synchronous_commit = off")
             save_checkpoint(cur, self.checkpoint, position)
 
     def outgoing(self, event: RecordedEvent) -> Outgoing:
@@ -111,21 +120,39 @@ class Relay:
     def relay_pending(self) -> int:
         """Publish everything committed after the checkpoint; return how many were published."""
         total = 0
+        after = self.position()  # only this relay moves it, so it is read once per pass
+        in_flight: tuple[Sent, int, int] | None = None  # the batch sent, its last position, size
         while True:
-            after = self.position()
             events = self.store.read_all(after=after, limit=self.batch_size)
-            if not events:
+            try:
+                messages = [self.outgoing(event) for event in events]
+            except Exception:
+                # An event the contract cannot publish: what was sent before it is still
+                # confirmed and checkpointed, so the relay stops just before its batch.
+                if in_flight is not None:
+                    total += self._settle(*in_flight)
+                raise
+            sent = self.publisher.send(messages) if messages else None
+            if in_flight is not None:
+                total += self._settle(*in_flight)
+                in_flight = None
+            if sent is None:
                 return total
-            unroutable = self.publisher.publish([self.outgoing(event) for event in events])
-            if unroutable:
-                # Nobody subscribes to these types yet. The store keeps them: a department
-                # that joins later replays them through catch-up (docs/architecture.md, invariant 4).
-                self.unroutable += unroutable
-                log.info("relay.unroutable", count=unroutable, position=events[-1].position)
-            self._save_position(events[-1].position)
-            self.published += len(events)
-            total += len(events)
-            log.info("relay.published", count=len(events), position=events[-1].position)
+            after = events[-1].position
+            in_flight = (sent, after, len(events))
+
+    def _settle(self, sent: Sent, position: int, count: int) -> int:
+        """Wait for a sent batch's confirms, then (never before) move the checkpoint past it."""
+        unroutable = self.publisher.confirmed(sent)
+        if unroutable:
+            # Nobody subscribes to these types yet. The store keeps them: a department
+            # that joins later replays them through catch-up (docs/architecture.md, invariant 4).
+            self.unroutable += unroutable
+            log.info("relay.unroutable", count=unroutable, position=position)
+        self._save_position(position)
+        self.published += count
+        log.info("relay.published", count=count, position=position)
+        return count
 
     def run(self, stop: threading.Event, idle_wait: float = 5.0) -> None:
         """Publish, then sleep until PostgreSQL NOTIFYs a commit (or `idle_wait` passes).

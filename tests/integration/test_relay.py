@@ -124,8 +124,9 @@ def test_a_relay_killed_mid_publish_loses_nothing_on_restart(
 
     positions = [json.loads(body)["position"] for _, body in drain(amqp_channel, queue)]
     assert set(positions) == set(range(1, total + 1))  # nothing lost, nothing skipped
-    # What was re-published is only what the crash left unconfirmed: one batch at most.
-    assert len(positions) - total <= 500
+    # What was re-published is only what the crash left without a checkpoint: the batch awaited
+    # and the next one, sent meanwhile (chassis.relay.Relay), two batches of 500 at most.
+    assert len(positions) - total <= 2 * 500
     assert positions == sorted(positions) or _restart_overlap_only(positions)
 
 

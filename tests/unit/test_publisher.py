@@ -1,4 +1,4 @@
-"""The confirmed publisher against a fake broker: a batch after a failed one waits only for its own confirms."""
+"""The confirmed publisher against a fake broker: each batch waits for its own confirms, and only for them."""
 import time
 from types import SimpleNamespace
 
@@ -18,6 +18,8 @@ class FakeBroker:
     def __init__(self):
         self.connections = []
         self.break_at: int | None = None
+        self.confirm_up_to: int | None = None  # None: confirm every publish
+        self.nack: set[int] = set()
 
     def __call__(self, params, on_open_callback, on_open_error_callback, on_close_callback):
         connection = FakeConnection(self, on_open_callback)
@@ -40,6 +42,9 @@ class FakeConnection:
     def close(self):
         self.is_open, self.is_closed = False, True
 
+    def _get_write_buffer_size(self):
+        return 0  # every publish is on the wire at once
+
     # -- its ioloop --
     def activate_poller(self):
         pass
@@ -54,9 +59,11 @@ class FakeConnection:
             return
         time.sleep(0.001)
         channel = self.channel_
-        for tag in channel.pending:
-            channel.on_confirm(SimpleNamespace(method=pika.spec.Basic.Ack(delivery_tag=tag)))
-        channel.pending.clear()
+        limit = self.broker.confirm_up_to
+        for tag in [t for t in channel.pending if limit is None or t <= limit]:
+            method = pika.spec.Basic.Nack if tag in self.broker.nack else pika.spec.Basic.Ack
+            channel.on_confirm(SimpleNamespace(method=method(delivery_tag=tag)))
+            channel.pending.remove(tag)
 
 
 class FakeChannel:
@@ -70,7 +77,7 @@ class FakeChannel:
         pass
 
     def add_on_return_callback(self, callback):
-        pass
+        self.on_return = callback
 
     def exchange_declare(self, exchange, exchange_type, durable, callback):
         callback(None)
@@ -87,8 +94,9 @@ class FakeChannel:
         self.pending.append(self.published)  # delivery tags count from 1 on each channel
 
 
-def messages(count):
-    return [Outgoing("VeteranRegistered", b"{}", pika.BasicProperties()) for _ in range(count)]
+def messages(count, first=0):
+    return [Outgoing("VeteranRegistered", b"{}", pika.BasicProperties(message_id=f"m{n}"))
+            for n in range(first, first + count)]
 
 
 @pytest.fixture
@@ -120,4 +128,45 @@ def test_the_batch_after_a_failed_one_completes_promptly(broker):
     took = time.monotonic() - started
 
     assert took < 0.5, f"the next batch waited {took:.2f}s for confirms of the failed one"
+    assert len(broker.connections) == 2
+
+
+def test_a_batch_is_confirmed_while_the_next_one_is_not(broker):
+    publisher = ConfirmedPublisher("amqp://guest:guest@localhost/", "registry.events",
+                                   timeout=0.3)
+    broker.confirm_up_to = 3
+    first = publisher.send(messages(3))
+    second = publisher.send(messages(2, first=3))  # sent without waiting for the first
+    assert broker.connections[0].channel_.published == 5
+
+    assert publisher.confirmed(first) == 0  # while tags 4 and 5 are still unconfirmed
+    with pytest.raises(PublishFailed, match="in time"):
+        publisher.confirmed(second)
+
+
+def test_a_return_counts_with_its_own_batch(broker):
+    publisher = ConfirmedPublisher("amqp://guest:guest@localhost/", "registry.events", timeout=2)
+    broker.confirm_up_to = 0
+    first = publisher.send(messages(3))
+    second = publisher.send(messages(2, first=3))
+    channel = broker.connections[0].channel_
+    # An unroutable message of the second batch comes back at once, before the broker has
+    # confirmed the first batch (persisting takes longer than finding no queue).
+    channel.on_return(channel, None, pika.BasicProperties(message_id="m4"), b"{}")
+    broker.confirm_up_to = None
+
+    assert publisher.confirmed(first) == 0
+    assert publisher.confirmed(second) == 1
+
+
+def test_a_refused_message_fails_its_batch_not_the_one_before(broker):
+    publisher = ConfirmedPublisher("amqp://guest:guest@localhost/", "registry.events", timeout=2)
+    broker.nack = {5}
+    first = publisher.send(messages(3))
+    second = publisher.send(messages(2, first=3))
+
+    assert publisher.confirmed(first) == 0
+    with pytest.raises(PublishFailed, match="refused 1"):
+        publisher.confirmed(second)
+    assert publisher.publish(messages(1)) == 0  # on a new connection
     assert len(broker.connections) == 2

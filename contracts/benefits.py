@@ -21,7 +21,7 @@ RELIEF_TRIGGERS = ("illness", "long_unemployment", "recurring_wound", "disaster"
 PERIODIC_KINDS = ("disability_pension", "survivors_pension", "living_allowance",
                   "nursing_allowance")
 ENTITLEMENT_KINDS = PERIODIC_KINDS + ("martyr_commendation", "death_pension")
-OFFER_KINDS = ENTITLEMENT_KINDS + ("card",)
+OFFER_KINDS = ENTITLEMENT_KINDS + ("card", "relief")
 NATURES = ("combat", "duty", "illness")
 TIES = ("martyr", "died_on_duty", "died_of_illness")
 RELATIONS = ("parent", "spouse", "child", "sibling")
@@ -190,6 +190,7 @@ class OfferOpenedV1(Schema):
     offer_id, veteran_id, station, township, kind = _s(), _s(), _s(), _s(), _s()
     rule, article, explanation = _s(), _s(), _s()
     source_event_type, source_event_id, opened_on, answer_due_on = _s(), _s(), _d(), _d()
+    relief_trigger = fields.String(allow_none=True, load_default=None)
 
 
 class OfferConfirmedV1(Schema):
@@ -511,6 +512,11 @@ class AnswerOfferRequest(Schema):
     tie = _choice(TIES, allow_none=True,
                   metadata={"description": "which of the veteran's survivor ties, when they "
                                            "have more than one"})
+    # Confirming a relief offer opens the application: what it asks and why.
+    trigger = _choice(RELIEF_TRIGGERS, allow_none=True,
+                      metadata={"description": "relief: default the referral's"})
+    amount_asked_fen = _fen(1, allow_none=True, metadata={"description": "relief: fen asked"})
+    circumstances = _text(500, allow_none=True, metadata={"description": "relief: what happened"})
 
 
 class OpenCampaignRequest(Schema):
@@ -724,7 +730,7 @@ OfferReply = _reply(
     "OfferReply", offer_id=_s(), veteran_id=_s(), station=_s(), township=_s(), kind=_s(),
     rule=_s(), article=_s(), explanation=_s(), source_event_type=_s(), opened_on=_d(),
     answer_due_on=_d(), unanswered=_b(), answered_by=_ns(), answered_on=_nd(), case_id=_ns(),
-    decline_reason=_ns())
+    decline_reason=_ns(), relief_trigger=_ns())
 
 
 class StationTotals(Schema):

@@ -27,7 +27,14 @@ from services.benefits.domain import visits as visiting
 from services.benefits.domain.case import Actor, Case, Clocks, VeteranFacts
 from services.benefits.domain.errors import InvalidRequest, NotFound, StandardMissing, WrongState
 from services.benefits.domain.events import EVENT_TYPES, Event
-from services.benefits.domain.rules import CARD, EntitlementBasis, offers_for_registry_event
+from services.benefits.domain.rules import (
+    CARD,
+    HARDSHIP_REFERRAL_RULE,
+    RELIEF,
+    RELIEF_TRIGGER_OF_REFERRAL,
+    EntitlementBasis,
+    offers_for_registry_event,
+)
 from services.benefits.domain.standards import StandardsTable
 from services.benefits.domain.vocabulary import PERIODIC_KINDS, SURVIVORS_PENSION
 
@@ -257,6 +264,27 @@ class Benefits:
             opened.append(offer_id)
         return opened
 
+    def take_hardship_referral(self, cur, event: RecordedEvent) -> str | None:
+        """A case in the disputes service found the family in hardship: open a relief offer for
+        the station, once per referral, in the subscriber's transaction. Returns the offer."""
+        d = event.data
+        offer_id = str(uuid.uuid5(NAMESPACE, f"offer:relief:{d['referral_id']}"))
+        # A veteran benefits has not yet heard of from the registry is placed at the station
+        # the referral names; the township follows with the registry's event.
+        facts = self._facts(cur, d["veteran_id"]) or VeteranFacts(
+            d["veteran_id"], d["service_station"], "")
+        if self.store.read_stream(offer_id):
+            return None
+        events = offers.open_offer(
+            offer_id, HARDSHIP_REFERRAL_RULE, facts, event.event_type, event.event_id,
+            self.today(), relief_trigger=RELIEF_TRIGGER_OF_REFERRAL.get(d["trigger"], "other"))
+        meta = Metadata(correlation_id=event.correlation_id or new_id(),
+                        causation_id=event.event_id, actor=SYSTEM_ACTOR)
+        self.store.append_in(cur, offer_id, self.to_new_events(events), 0, meta,
+                             deadlines=self.deadline_changes(
+                                 offers.Offer(offer_id).clocks(events)))
+        return offer_id
+
     def _open_kinds(self, veteran_id: str) -> set[str]:
         """The kinds the veteran has a case for (applied, held, suspended): not offered again."""
         kinds = set()
@@ -443,8 +471,22 @@ class Benefits:
 
     def _application_for(self, offer: offers.Offer, body: dict, caller: Caller):
         """(case id, its state, the events that apply for it): none when it is already open."""
-        facts = self.veteran(offer.veteran_id)
         actor = self.actor(caller)
+        if offer.kind == RELIEF:
+            # The application is opened with the answer: what it asks and why, the trigger the
+            # referral named unless the answer says otherwise.
+            case_id = str(uuid.uuid5(NAMESPACE, f"relief:{offer.case_id}"))
+            case = relief.ReliefApplication(case_id)
+            facts = VeteranFacts(offer.veteran_id, offer.station, offer.township)
+            problems = {name: ["is required to confirm a relief offer"]
+                        for name in ("amount_asked_fen", "circumstances") if not body.get(name)}
+            if problems:
+                raise InvalidRequest("say what the application asks and why", problems)
+            events = relief.apply_for_relief(relief.ApplyForRelief(
+                facts, body.get("trigger") or offer.relief_trigger or "other",
+                body["amount_asked_fen"], body["circumstances"], actor), case_id, self.today())
+            return case_id, case, events
+        facts = self.veteran(offer.veteran_id)
         if offer.for_card:
             case_id = card_id_for(offer.veteran_id)
             case = self.load(cards.Card, case_id)

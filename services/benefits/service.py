@@ -115,6 +115,16 @@ class BenefitsService:
                 log.info("benefits.offers_opened", count=len(opened),
                          event_type=event.event_type)
 
+    @subscribe("disputes", "HardshipReferred")
+    def on_hardship_referred(self, event: RecordedEvent) -> None:
+        """Hardship a petition, dispute or proxy case found: a relief offer on the station's
+        list, once per referral."""
+        with self.inbox.once(event) as cur:
+            if cur is None:
+                return
+            if self.benefits.take_hardship_referral(cur, event):
+                log.info("benefits.relief_offered", event_type=event.event_type)
+
     # -- catch-up for subscribers ----------------------------------------------------------------
 
     @rpc

@@ -144,7 +144,7 @@ def offer_view(events, deadlines, show_personal: bool) -> dict:
         if kind == "OfferOpened":
             v = {k: d[k] for k in ("offer_id", "veteran_id", "station", "township", "kind",
                                    "rule", "article", "explanation", "source_event_type",
-                                   "opened_on", "answer_due_on")}
+                                   "opened_on", "answer_due_on", "relief_trigger")}
             v.update(state="open", unanswered=False)
         elif kind == "OfferConfirmed":
             v.update(state="confirmed", answered_by=d["answered_by"],

@@ -289,6 +289,33 @@ def test_a_survivor_tie_opens_offers_that_go_on_the_station_list_after_30_days(
         "category"] == "survivor"
 
 
+def test_hardship_a_petition_found_becomes_a_relief_offer_then_an_application(
+        benefits, benefits_db, clock):
+    veteran_id = known_veteran(benefits_db)
+    referral = registry_event("HardshipReferred", veteran_id, referral_id=new_id(),
+                              source="petition", source_id=new_id(), service_station=STATION,
+                              trigger="old_wound", referred_on="2026-11-27")
+    offer_id = take_referral(benefits, referral)
+    assert take_referral(benefits, referral) is None  # once per referral
+    offer = benefits.get_offer(offer_id, WORKER)
+    assert (offer["kind"], offer["rule"], offer["relief_trigger"]) == (
+        "relief", "hardship_referral.relief", "recurring_wound")
+    with pytest.raises(InvalidRequest) as refused:
+        benefits.answer_offer(offer_id, {"answer": "confirm"}, WORKER)
+    assert set(refused.value.fields) == {"amount_asked_fen", "circumstances"}
+    benefits.answer_offer(offer_id, {"answer": "confirm", "amount_asked_fen": 300_000,
+                                     "circumstances": "旧伤复发住院"}, WORKER)
+    application = benefits.get_relief(benefits.get_offer(offer_id, WORKER)["case_id"], OFFICER)
+    assert (application["state"], application["trigger"], application["amount_asked_fen"],
+            application["handled_by"], application["veteran_id"]) == (
+        "applied", "recurring_wound", 300_000, "worker-1", veteran_id)
+
+
+def take_referral(benefits, event):
+    with benefits.db.transaction() as cur:
+        return benefits.take_hardship_referral(cur, event)
+
+
 def test_a_discharge_offers_the_card_once(benefits, benefits_db, clock):
     veteran_id = new_id()
     take(benefits, registry_event("VeteranRegistered", veteran_id, service_station=STATION,

@@ -282,3 +282,12 @@ def test_a_visit_is_withdrawn_once_with_a_reason():
     v = step(v, v.withdraw(WithdrawVisit("重复登记", OFFICER), TODAY))
     with pytest.raises(WrongState):
         v.withdraw(WithdrawVisit("重复登记", OFFICER), TODAY)
+
+
+def test_every_trigger_the_disputes_service_refers_has_one_of_ours():
+    from contracts import disputes
+    from services.benefits.domain.rules import RELIEF_TRIGGER_OF_REFERRAL
+    from services.benefits.domain.vocabulary import RELIEF_TRIGGERS
+
+    assert set(RELIEF_TRIGGER_OF_REFERRAL) == set(disputes.HARDSHIP_TRIGGERS)
+    assert set(RELIEF_TRIGGER_OF_REFERRAL.values()) <= set(RELIEF_TRIGGERS)

@@ -313,6 +313,8 @@ class OfferOpened(Event):
     source_event_id: str
     opened_on: date
     answer_due_on: date
+    # A relief offer: the trigger the referral named, for the application it may become.
+    relief_trigger: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,15 @@ class AnswerOffer:
 
 
 def open_offer(offer_id: str, rule: OfferRule, veteran: VeteranFacts, source_event_type: str,
-               source_event_id: str, today: date) -> list[Event]:
+               source_event_id: str, today: date, relief_trigger: str | None = None
+               ) -> list[Event]:
     """An offer nobody asked for: the rule that opened it, and 30 days to answer it."""
     return [OfferOpened(
         offer_id=offer_id, veteran_id=veteran.veteran_id, station=veteran.station,
         township=veteran.township, kind=rule.kind, rule=rule.code, article=rule.article,
         explanation=rule.explanation, source_event_type=source_event_type,
         source_event_id=source_event_id, opened_on=today,
-        answer_due_on=today + timedelta(days=OFFER_ANSWER_DAYS))]
+        answer_due_on=today + timedelta(days=OFFER_ANSWER_DAYS), relief_trigger=relief_trigger)]
 
 
 class Offer(Case):
@@ -44,6 +45,7 @@ class Offer(Case):
         self.answer_due_on: date | None = None
         self.unanswered = False
         self.case_opened: str | None = None
+        self.relief_trigger: str | None = None
 
     @property
     def for_card(self) -> bool:
@@ -54,6 +56,7 @@ class Offer(Case):
             OPEN, e.veteran_id, e.station, e.township)
         self.kind, self.rule, self.opened_on, self.answer_due_on = (
             e.kind, e.rule, e.opened_on, e.answer_due_on)
+        self.relief_trigger = e.relief_trigger
 
     def _on_OfferConfirmed(self, e: OfferConfirmed) -> None:
         self.state, self.case_opened = CONFIRMED, e.case_id

@@ -23,6 +23,7 @@ from .vocabulary import (
 )
 
 CARD = "card"
+RELIEF = "relief"
 # Days a veteran has to answer an offer before it goes on the station's list.
 OFFER_ANSWER_DAYS = 30
 # Grades a disability by illness may have (Arts. 25, 27: conscripts and junior NCOs, 1-6).
@@ -134,6 +135,18 @@ NURSING_RULE = OfferRule(
     "disability.nursing_allowance", NURSING_ALLOWANCE, "抚恤优待条例 Art. 34",
     "A disability of this nature and grade carries a nursing allowance, a share of the local "
     "average wage.")
+
+
+HARDSHIP_REFERRAL_RULE = OfferRule(
+    "hardship_referral.relief", RELIEF, "Zhejiang 社会救助条例 Arts. 39-40",
+    "A petition, dispute or proxy case found this family in hardship: help them apply for "
+    "temporary relief, up to 6 months of the local minimum-living standard (12 in special "
+    "cases). Confirm with the amount asked and the circumstances to open the application.")
+# The disputes service's words for what brought the hardship on, in ours.
+RELIEF_TRIGGER_OF_REFERRAL = {"illness": "illness", "disability_costs": "illness",
+                              "long_unemployment": "long_unemployment",
+                              "old_wound": "recurring_wound",
+                              "disaster_or_accident": "disaster", "other": "other"}
 
 
 def offers_for_registry_event(event_type: str, data: dict, veteran: VeteranFacts,

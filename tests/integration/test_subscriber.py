@@ -7,7 +7,7 @@ import pytest
 from nameko.containers import ServiceContainer
 
 from chassis import deadletters
-from chassis.consumer import NAMEKO_SERIALIZER_CONFIG, subscribe
+from chassis.consumer import NAMEKO_SERIALIZER_CONFIG, Subscription, subscribe
 from chassis.db import Database
 from chassis.envelope import Metadata
 from chassis.errors import StoreUnavailable
@@ -60,7 +60,7 @@ def department_database_url():
 @pytest.fixture
 def department_db(department_database_url):
     db = Database(department_database_url)
-    truncate(db, "hr_veterans")
+    truncate(db, "hr_veterans", "stream_progress", "parked_events", "dead_lettered")
     yield db
     db.close()
 
@@ -122,7 +122,7 @@ def publish_raw(amqp_uri, body: bytes, routing_key="VeteranRegistered"):
 
 def test_an_event_delivered_twice_files_the_veteran_once(
         registry_store, department_db, department_database_url, amqp_uri, start_container):
-    start_container(HrDepartment, department_database_url)
+    hr = start_container(HrDepartment, department_database_url)
     veteran_ids = register(registry_store, 3)
     relay = Relay("registry", registry_store, amqp_uri, contract.public_form)
     relay.relay_pending()
@@ -133,10 +133,18 @@ def test_an_event_delivered_twice_files_the_veteran_once(
     relay.relay_pending()
     relay.close()
 
+    # Every one of the six deliveries settled (acked), not only the first three: the queue's
+    # message count alone leaves out those still being handled, so it could pass too early.
     wait_until(lambda: inbox_rows(department_db) == 3, what="three events handled")
-    wait_until(lambda: _queue_empty(amqp_uri, HR_QUEUE), what="the queue drained")
+    wait_until(lambda: subscription(hr).stats["acked"] == 6, what="all six deliveries settled")
+    assert _queue_empty(amqp_uri, HR_QUEUE)
     assert filed(department_db) == veteran_ids
     assert inbox_rows(department_db) == 3
+    # Each repeat was turned away by the inbox, not handled a second time...
+    outcomes = subscription(hr).stats
+    assert (outcomes["handled"], outcomes["duplicate"]) == (3, 3)
+    # ...nor failed on the way (a second filing refused by the key would be here).
+    assert deadletters.list_dead_letters(HR_QUEUE, amqp_uri) == []
     # HR keeps the pseudonymous id and facts from the bus; identity stays with the registry.
     with department_db.transaction() as cur:
         cur.execute("SELECT column_name FROM information_schema.columns "
@@ -174,6 +182,32 @@ def test_a_poison_event_is_dead_lettered_with_its_reason_and_the_rest_flow_past(
     assert deadletters.list_dead_letters(TRIBUNAL_QUEUE, amqp_uri) == []
 
 
+def test_a_poison_event_is_dead_lettered_once_not_again_when_catch_up_reads_it_from_the_log(
+        registry_store, registry_database_url, department_db, department_database_url, amqp_uri,
+        start_container):
+    start_container(RegistryService, registry_database_url)
+    tribunal = start_container(TribunalDepartment, department_database_url)
+    poison, = register(registry_store, 1)
+    TribunalDepartment.refuse = {poison}
+    try:
+        healthy = register(registry_store, 1)
+        relay = Relay("registry", registry_store, amqp_uri, contract.public_form)
+        relay.relay_pending()
+        relay.close()
+        wait_until(lambda: filed(department_db) == healthy, what="the healthy event filed")
+        wait_until(lambda: deadletters.list_dead_letters(TRIBUNAL_QUEUE, amqp_uri),
+                   what="the poison event in the dead letters")
+
+        # The registry's log holds the poison event too; its inbox row rolled back with the
+        # failure, so only a record of the dead letter keeps catch-up from making a second.
+        subscription(tribunal).catch_up()
+        letters = deadletters.list_dead_letters(TRIBUNAL_QUEUE, amqp_uri)
+        assert [letter.event_type for letter in letters] == ["VeteranRegistered"]
+        assert filed(department_db) == healthy
+    finally:
+        TribunalDepartment.refuse = set()
+
+
 def test_a_malformed_message_is_dead_lettered_not_dropped(
         department_db, department_database_url, amqp_uri, start_container):
     start_container(TribunalDepartment, department_database_url)
@@ -201,6 +235,10 @@ def test_a_department_that_joins_late_catches_up_from_the_registry_log(
     relay.close()
     wait_until(lambda: filed(department_db) == earlier + later, what="new events after it")
     assert inbox_rows(department_db) == 6
+
+
+def subscription(container) -> Subscription:
+    return next(e for e in container.entrypoints if isinstance(e, Subscription))
 
 
 def _queue_empty(amqp_uri, queue):

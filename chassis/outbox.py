@@ -369,7 +369,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.action == "run":
         cls = _service_class(args.service_class)
-        outbox = next((v for v in vars(cls).values() if isinstance(v, Outbox)), None)
+        # The service's Outbox is chassis.outbox's, not this __main__ module's copy of the class.
+        declared = importlib.import_module("chassis.outbox").Outbox
+        outbox = next((v for v in vars(cls).values() if isinstance(v, declared)), None)
         if outbox is None:
             print(f"{args.service_class} has no Outbox", file=sys.stderr)
             return 2

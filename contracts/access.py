@@ -197,11 +197,27 @@ OPERATIONS: dict[str, dict[str, Scope]] = {
     # decides relief and entitlements (never a case they handled or reviewed: the service
     # checks the subjects); the leader reads without the personal fields (withheld).
     **_BENEFITS,
+    # The veteran's whole picture (gateway/overview.py): the veteran's own page and a case
+    # worker's. Each of its sections is shown only to a role granted that section's own
+    # operation here (a registry clerk sees the file and not the placement case); departments
+    # see none of it, the leader and the approver work from figures and single cases.
+    "veteran_overview": {"veteran": OWN, "station_worker": STATIONS, "registry_clerk": DISTRICT,
+                         "placement_officer": DISTRICT, "benefits_officer": DISTRICT,
+                         "disputes_officer": DISTRICT, "employment_officer": DISTRICT},
     "me": {role: SELF for role in ROLES},
     "my_access_log": {"veteran": OWN},
     "search_audit": {"auditor": DISTRICT},
     "verify_audit": {"auditor": DISTRICT},
 }
+
+# A bundle's stream (gateway/stream.py) is open to exactly whoever may read the bundle: the rule
+# is get_bundle's (the bundle service then shows each reader what it shows them on a read).
+# Until the bundle service's rules are here, the same readers written out.
+_BUNDLE_READERS = {"veteran": OWN, "station_worker": STATIONS, "registry_clerk": DISTRICT,
+                   "placement_officer": DISTRICT, "benefits_officer": DISTRICT,
+                   "disputes_officer": DISTRICT, "employment_officer": DISTRICT,
+                   "leader": DISTRICT, "department": DISTRICT}
+OPERATIONS["bundle_stream"] = dict(OPERATIONS.get("get_bundle", _BUNDLE_READERS))
 
 # -- field entitlement -----------------------------------------------------------------------------
 

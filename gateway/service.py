@@ -20,7 +20,7 @@ from chassis.wire import ServiceError
 from contracts import access, api_routes, instance
 from contracts import audit as audit_contract
 from contracts import registry as contract
-from gateway import docs
+from gateway import docs, overview, stream
 from gateway.audit import Audit, AuditEntry, AuditUnavailable
 from gateway.errors import (
     BrokerUnavailable,
@@ -252,6 +252,9 @@ class GatewayService:
     log = WorkerLog()
     identity = Identity()
     audit = Audit()
+    streams = stream.Streams()
+    # get_bundle, polled by the bundle stream (the convention of contracts/routes.py).
+    bundle = service_proxy("bundle")
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -472,6 +475,18 @@ class GatewayService:
         headers = {"ETag": f'"{reply["version"]}"'} if isinstance(reply.get("version"), int) \
             else {}
         return json_response(reply, route.status, headers)
+
+    # -- one-stop reads: gateway/overview.py, gateway/stream.py -----------------------------------
+
+    @api("GET", f"{API}/veterans/<string:veteran_id>/overview")
+    @operation("veteran_overview")
+    def veteran_overview(self, call: Call, veteran_id):
+        return overview.serve(self, call, veteran_id)
+
+    @api("GET", f"{API}/bundles/<string:bundle_id>/stream")
+    @operation("bundle_stream")
+    def bundle_stream(self, call: Call, bundle_id):
+        return stream.serve(self, call, bundle_id)
 
     # -- the audit log ----------------------------------------------------------------------------
 

@@ -180,6 +180,14 @@ EXPECTED = {
                                other_station_worker=404, benefits_officer=200, approver=200,
                                leader=200),
     "benefits_figures": expect(403, benefits_officer=200, leader=200),
+    # one-stop reads: the FILE veteran's page (another veteran's or another station's: 404);
+    # "{bundle_id}" as sent names no bundle, so whoever may read bundles finds nothing.
+    "veteran_overview": expect(403, veteran=200, other_veteran=404, station_worker=200,
+                               other_station_worker=404, registry_clerk=200,
+                               **dict.fromkeys(OFFICERS, 200)),
+    "bundle_stream": expect(403, veteran=404, other_veteran=404, station_worker=404,
+                            other_station_worker=404, registry_clerk=404, leader=404,
+                            department=404, **dict.fromkeys(OFFICERS, 404)),
     "search_audit": expect(403, auditor=200),
     "verify_audit": expect(403, auditor=200),
 }

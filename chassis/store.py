@@ -172,12 +172,33 @@ class PostgresEventStore:
 
     def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         with self.db.transaction() as cur:
-            cur.execute(
-                f"SELECT {_COLUMNS} FROM stored_events WHERE stream_id = %s "
-                "ORDER BY stream_version",
-                (stream_id,),
-            )
-            return [self._recorded(row) for row in cur.fetchall()]
+            return self.read_stream_in(cur, stream_id)
+
+    def read_stream_in(self, cur, stream_id: str) -> list[RecordedEvent]:
+        """`read_stream` on the caller's cursor: a decision made under the caller's lock reads
+        the stream in the same transaction it appends in."""
+        cur.execute(
+            f"SELECT {_COLUMNS} FROM stored_events WHERE stream_id = %s ORDER BY stream_version",
+            (stream_id,),
+        )
+        return [self._recorded(row) for row in cur.fetchall()]
+
+    @staticmethod
+    def release_claims_in(cur, stream_id: str, kind: str, value: str | None = None) -> int:
+        """Give up `stream_id`'s unique claims of `kind` (only `value`'s, if given), in the
+        caller's transaction.
+
+        For a claim that holds while something is open (one open bundle per veteran): call it in
+        the transaction that appends the closing event, after the append, which holds the
+        store's head lock until the commit, so no other append checks the claim in between.
+        """
+        if value is None:
+            cur.execute("DELETE FROM unique_claims WHERE kind = %s AND stream_id = %s",
+                        (kind, stream_id))
+        else:
+            cur.execute("DELETE FROM unique_claims WHERE kind = %s AND digest = %s "
+                        "AND stream_id = %s", (kind, digest(value), stream_id))
+        return cur.rowcount
 
     def read_all(
         self, after: int = 0, limit: int = 1000, types: Sequence[str] | None = None

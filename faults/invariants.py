@@ -76,7 +76,9 @@ def store_is_whole(reg: RegistryLedger) -> list[str]:
 
 
 def subscriber_is_exact(reg: RegistryLedger, hr: HrLedger) -> list[str]:
-    """HR holds effects for stored events only, each from the event that filed it."""
+    """HR holds effects for stored events only, each from the event that filed it, each
+    applied once: its append-only handlings (no unique key to hide a second one) hold exactly
+    one row per event it has in its inbox."""
     problems = []
     by_stream = {e.veteran_id: e for e in reg.registrations}
     stored_ids = {e.event_id for e in reg.registrations}
@@ -86,11 +88,42 @@ def subscriber_is_exact(reg: RegistryLedger, hr: HrLedger) -> list[str]:
     strays = [i for i in hr.inbox if i not in stored_ids]
     if strays:
         problems.append(f"HR's inbox holds {len(strays)} event(s) the registry never stored")
+    twice = handled_more_than_once(reg.registrations, hr)
+    if twice:
+        problems.append(f"{len(twice)} stored event(s) handled more than once by HR "
+                        f"({sum(twice.values())} handlings in all): the inbox let a repeat "
+                        "through")
+    unrecorded = [i for i in hr.inbox if i in stored_ids and not hr.handlings.get(i)]
+    if unrecorded:
+        problems.append(f"{len(unrecorded)} event(s) in HR's inbox without their handling")
+    stray_handlings = [i for i in hr.handlings if i not in stored_ids]
+    if stray_handlings:
+        problems.append(f"HR handled {len(stray_handlings)} event(s) the registry never stored")
     misfiled = [v for v, (position, _) in hr.veterans.items()
                 if v in by_stream and by_stream[v].position != position]
     if misfiled:
         problems.append(f"{len(misfiled)} HR row(s) filed from an event other than the file's own")
     return problems
+
+
+def handled_more_than_once(events, hr: HrLedger) -> dict[str, int]:
+    """Event id -> number of handlings, for the events HR handled more than once."""
+    counts = {e.event_id: len(hr.handlings.get(e.event_id, ())) for e in events}
+    return {event_id: n for event_id, n in counts.items() if n > 1}
+
+
+def came_by_bus(events, hr: HrLedger) -> list[str]:
+    """Events HR has that never came to it over the bus: catch-up brought them, so the relay
+    or the bus lost them (catch-up reads the registry's log every 30 s, inside the settle
+    window, and would otherwise refill the loss unseen). A bus copy turned away because
+    catch-up was first counts as the bus delivering."""
+    only_log = [e for e in events if e.event_id in hr.inbox and "bus" not in hr.paths(e.event_id)]
+    if not only_log:
+        return []
+    paths = sorted(hr.paths(only_log[0].event_id)) or ["no record"]
+    return [f"{len(only_log)} event(s) reached HR only by catch-up although the bus was up "
+            f"(e.g. position {only_log[0].position}: {', '.join(paths)}): lost on the way "
+            "from the store to HR's queue"]
 
 
 def audit_is_complete(registrations: list[Registration], audit: AuditLedger) -> list[str]:
@@ -109,7 +142,8 @@ def audit_is_complete(registrations: list[Registration], audit: AuditLedger) -> 
 
 
 def judge(drill: str, registrations: list[Registration], window: Window, reg: RegistryLedger,
-          hr: HrLedger) -> Verdict:
+          hr: HrLedger, bus_up: bool = True, dead_lettered: frozenset | set = frozenset(),
+          ) -> Verdict:
     verdict = Verdict(drill, down_for=(window.back_at - window.injected_at) if window.outage
                       else None)
     verdict.failures.extend(window.failures)
@@ -176,6 +210,21 @@ def judge(drill: str, registrations: list[Registration], window: Window, reg: Re
     verdict.lost += len(undelivered)
     if undelivered:
         verdict.failures.append(f"{len(undelivered)} stored event(s) never reached HR")
+    # ... and each was handled once (a second handling is a duplicated effect) ...
+    twice = handled_more_than_once(mine, hr)
+    verdict.duplicated += sum(n - 1 for n in twice.values())
+    # ... and, unless the drill took the bus down, by the bus.
+    if bus_up:
+        verdict.failures.extend(came_by_bus([e for e in mine if e.event_id not in dead_lettered],
+                                            hr))
+    first = Counter(path for e in mine for path in hr.handlings.get(e.event_id, ())[:1])
+    late_bus = sum(1 for e in mine if hr.handlings.get(e.event_id, [""])[0] != "bus"
+                   and "bus" in hr.repeats.get(e.event_id, ()))
+    verdict.notes.append("HR handled this drill's events as they first came: "
+                         + (", ".join(f"{n} by {path}" for path, n in sorted(first.items()))
+                            or "none")
+                         + (f"; the bus copy of {late_bus} came after catch-up's" if late_bus
+                            else ""))
 
     bad = {s: n for s, n in verdict.server_errors.items() if s != 503}
     if bad:

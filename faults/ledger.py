@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg2
 
@@ -43,10 +43,18 @@ class RegistryLedger:
 
 @dataclass
 class HrLedger:
-    """HR's copy: one row per veteran it filed, and its inbox of handled event ids."""
+    """HR's copy: one row per veteran it filed, its inbox of handled event ids, and how each
+    event reached it: every handling (append-only, no unique key) and every delivery the inbox
+    turned away, each with the path it came by (bus, catch-up or requeued)."""
 
     veterans: dict[str, tuple[int, float]]  # veteran id -> (registry position, filed at)
     inbox: dict[str, tuple[int | None, float]]  # event id -> (position, handled at)
+    handlings: dict[str, list[str]] = field(default_factory=dict)  # event id -> paths handled by
+    repeats: dict[str, list[str]] = field(default_factory=dict)  # event id -> paths turned away
+
+    def paths(self, event_id: str) -> set[str]:
+        """Every path the event came to HR by, handled or turned away."""
+        return {*self.handlings.get(event_id, ()), *self.repeats.get(event_id, ())}
 
 
 @dataclass
@@ -111,10 +119,18 @@ def read_hr(url: str) -> HrLedger:
             cur.execute("SELECT event_id::text, position, extract(epoch FROM handled_at) "
                         "FROM inbox WHERE consumer = %s", (HR_CONSUMER,))
             inbox = {row[0]: (row[1], float(row[2])) for row in cur}
+            handlings: dict[str, list[str]] = {}
+            cur.execute("SELECT event_id::text, arrived_by FROM hr_handlings ORDER BY handled_at")
+            for event_id, arrived_by in cur:
+                handlings.setdefault(event_id, []).append(arrived_by)
+            repeats: dict[str, list[str]] = {}
+            cur.execute("SELECT event_id::text, arrived_by FROM hr_repeats ORDER BY seen_at")
+            for event_id, arrived_by in cur:
+                repeats.setdefault(event_id, []).append(arrived_by)
             cur.execute("COMMIT")
     finally:
         conn.close()
-    return HrLedger(veterans, inbox)
+    return HrLedger(veterans, inbox, handlings, repeats)
 
 
 def read_audit(url: str, anchor_path) -> AuditLedger:

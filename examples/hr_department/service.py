@@ -11,13 +11,27 @@ the registry: a copy of identity here would be a second register to protect and 
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from chassis.consumer import subscribe
 from chassis.envelope import RecordedEvent
 from chassis.nameko_deps import Inbox, WorkerLog
 
+# For tests of the faults checks only: an inbox that records every event but turns none away,
+# as a broken one would, so a repeat is handled twice (tests/integration/test_faults_invariants.py).
+BROKEN_INBOX = "HR_DEPARTMENT_BROKEN_INBOX"
+
 
 class HrDepartment:
-    """What a department copies to follow vetlife: an Inbox and one `@subscribe` per event type."""
+    """What a department copies to follow vetlife: an Inbox and one `@subscribe` per event type.
+
+    Beyond that, HR writes down how each event reached it (`self.inbox.arrived_by`: the bus,
+    catch-up from the registry's log, or a person's requeue) in two append-only tables, for
+    `make faults` to judge: every handling in hr_handlings, every delivery the inbox turned away
+    in hr_repeats. A department needs neither to work.
+    """
 
     name = "hr_department"
 
@@ -26,13 +40,36 @@ class HrDepartment:
 
     @subscribe("registry", "VeteranRegistered")
     def on_veteran_registered(self, event: RecordedEvent) -> None:
-        with self.inbox.once(event) as cur:
-            if cur is None:
-                return  # handled before: a redelivery or a catch-up repeat changes nothing
-            data = event.data
-            cur.execute(
-                "INSERT INTO hr_veterans (veteran_id, service_station, discharge_category, "
-                "registry_position) VALUES (%s, %s, %s, %s)",
-                (data["veteran_id"], data["service_station"], data["discharge_category"],
-                 event.position),
-            )
+        arrived_by = self.inbox.arrived_by
+        with self._once(event) as cur:
+            if cur is not None:
+                data = event.data
+                # The inbox makes this run once per event; no error on a repeat all the same,
+                # so a repeat that got through shows as a second handling below, not as a
+                # rolled-back transaction nobody sees.
+                cur.execute(
+                    "INSERT INTO hr_veterans (veteran_id, service_station, discharge_category, "
+                    "registry_position) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    (data["veteran_id"], data["service_station"], data["discharge_category"],
+                     event.position),
+                )
+                cur.execute("INSERT INTO hr_handlings (event_id, veteran_id, arrived_by) "
+                            "VALUES (%s, %s, %s)", (event.event_id, data["veteran_id"], arrived_by))
+                return
+        # Handled before (a redelivery, a catch-up repeat): nothing changes but the record
+        # that this copy came, and by which path.
+        with self.inbox.db.statement() as cur:
+            cur.execute("INSERT INTO hr_repeats (event_id, arrived_by) VALUES (%s, %s)",
+                        (event.event_id, arrived_by))
+
+    @contextmanager
+    def _once(self, event: RecordedEvent) -> Iterator[object | None]:
+        if os.environ.get(BROKEN_INBOX) != "1":
+            with self.inbox.once(event) as cur:
+                yield cur
+            return
+        with self.inbox.db.transaction() as cur:
+            cur.execute("INSERT INTO inbox (consumer, event_id, source, position) "
+                        "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                        (self.inbox.consumer, event.event_id, event.stream_id, event.position))
+            yield cur

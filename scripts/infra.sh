@@ -34,6 +34,18 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1;
   sleep 1
 fi
 
+# Seven services with their relays, runners and pools, the gateway and a test run beside a
+# running stack need more than PostgreSQL's default 100 connections. Raised once; the setting
+# takes effect at a restart, so PostgreSQL is restarted then (never again after).
+want_connections=400
+have_connections=$(psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SHOW max_connections')
+if [ "$have_connections" -lt "$want_connections" ]; then
+  log "raising PostgreSQL's max_connections from $have_connections to $want_connections"
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "ALTER SYSTEM SET max_connections = $want_connections"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main restart
+  wait_for PostgreSQL 60 pg_up
+fi
+
 if ! command -v rabbitmq-server >/dev/null 2>&1; then
   log "installing RabbitMQ from Debian's packages"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server >/dev/null

@@ -43,7 +43,8 @@ def placement_database_url():
 
 @pytest.fixture
 def db(placement_database_url):
-    db = Database(placement_database_url, max_connections=30)
+    # Few connections, as a service has: the racing offers queue for them and still race.
+    db = Database(placement_database_url, max_connections=6)
     truncate(db, "deadlines", "placement_cases", "post_quotas", "post_holders", "registry_facts")
     yield db
     db.close()

@@ -41,6 +41,10 @@ def containers(amqp_uri, amqp_channel, registry_database_url, benefits_database_
     yield start
     for container in reversed(started):
         container.kill()
+    # A queue left bound to registry.events would take copies of later tests' events (the
+    # subscriber tests count unroutable publishes): gone with the test that made it.
+    for queue in (QUEUE, deadletters.dead_letter_queue(QUEUE)):
+        amqp_channel.queue_delete(queue)
 
 
 def register(store, **overrides) -> str:

@@ -34,10 +34,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Each section's whole read (all its calls) must finish within this, so the page answers in
 # under 2 s with a service down: 1.2 s, plus the audit write and the token check.
 SECTION_TIMEOUT_SECONDS = float(os.environ.get("GATEWAY_OVERVIEW_SECTION_TIMEOUT_SECONDS", "1.2"))
-# Petitions have no read for one veteran: their list is paged through and filtered here (no
-# personal field is in a list row), for at most this many pages.
-PETITION_PAGE_SIZE = 200
-PETITION_PAGES = 5
+# A list read for one veteran (petitions, proxy cases): one page of this size when the service
+# filters by veteran; else at most LIST_PAGES pages of what the caller reaches, filtered here.
+LIST_PAGE_SIZE = 200
+LIST_PAGES = 5
 
 OK, UNAVAILABLE, FORBIDDEN = "ok", "unavailable", "forbidden"
 # Why a section is unavailable.
@@ -175,22 +175,36 @@ def _read_benefits(r: Reader) -> dict:
                                                        {"veteran_id": r.veteran_id}))}
 
 
-def _read_petitions(r: Reader) -> dict:
-    # The list has no veteran filter: page through what the caller reaches and keep this
-    # veteran's rows, stopping early enough to answer within the section's time.
+def _for_veteran(r: Reader, operation: str) -> dict:
+    """A service's list, this veteran's rows only: filtered by the service when its query takes
+    a veteran_id; otherwise paged through (what the caller reaches) and filtered here, stopping
+    early enough to answer within the section's time. List rows hold no personal field."""
+    query = ROUTES[operation].query
+    if "veteran_id" in query._declared_fields:
+        listed = r.rpc(operation, {}, {"veteran_id": r.veteran_id,
+                                       "page_size": str(LIST_PAGE_SIZE)})
+        items = [row for row in listed["items"] if row.get("veteran_id") == r.veteran_id]
+        return {"items": items, "complete": listed["total"] <= len(listed["items"])}
     started = time.monotonic()
     items, page, complete = [], 1, False
-    while page <= PETITION_PAGES:
-        listed = r.rpc("list_petitions", {}, {"page": str(page),
-                                              "page_size": str(PETITION_PAGE_SIZE)})
+    while page <= LIST_PAGES:
+        listed = r.rpc(operation, {}, {"page": str(page), "page_size": str(LIST_PAGE_SIZE)})
         items += [row for row in listed["items"] if row.get("veteran_id") == r.veteran_id]
-        if page * PETITION_PAGE_SIZE >= listed["total"]:
+        if page * LIST_PAGE_SIZE >= listed["total"]:
             complete = True
             break
         if time.monotonic() - started > SECTION_TIMEOUT_SECONDS / 2:
             break
         page += 1
     return {"items": items, "complete": complete}
+
+
+def _read_petitions(r: Reader) -> dict:
+    return _for_veteran(r, "list_petitions")
+
+
+def _read_proxy_cases(r: Reader) -> dict:
+    return _for_veteran(r, "list_proxy_cases")
 
 
 def _read_employment(r: Reader) -> dict:
@@ -228,8 +242,8 @@ SECTIONS: tuple[Section, ...] = (
             (("benefits", "veteran_benefits"),)),
     Section("petitions", "disputes", "list_petitions", _read_petitions, ("items", "complete"),
             (("items", "list_petitions"),)),
-    # No list of proxy cases exists, for a veteran or at all: only one case by its id.
-    Section("proxy_cases", "disputes", "get_proxy_case", None, ("items",)),
+    Section("proxy_cases", "disputes", "list_proxy_cases", _read_proxy_cases,
+            ("items", "complete"), (("items", "list_proxy_cases"),)),
     Section("employment", "employment", "get_job_seeker", _read_employment,
             ("job_seeker", "matches"),
             (("job_seeker", "get_job_seeker"), ("matches", "match_postings"))),
@@ -334,7 +348,7 @@ def openapi_schemas(file_view_schema) -> dict[str, type[Schema]]:
     from contracts import benefits as benefits_contract
     from contracts import disputes, employment, placement
 
-    bundle_item = _bundle_item_schema()
+    bundle_item = _list_item_schema("list_bundles", "OverviewBundleItem", "bundle_id")
     sections = {
         "file": _section_schema("OverviewFileSection", "the file", file=_nested(
             file_view_schema, "the fields your role may see, the rest named in `withheld`; "
@@ -354,9 +368,11 @@ def openapi_schemas(file_view_schema) -> dict[str, type[Schema]]:
                 "description": "false: more petitions were in reach than were searched"})),
         "proxy_cases": _section_schema(
             "OverviewProxyCasesSection", "proxy cases",
-            items=fields.List(fields.Dict(), required=True, allow_none=True, metadata={
-                "description": "always null for now: the disputes service has no read of a "
-                               "veteran's proxy cases (reason not_offered)"})),
+            items=_nested(_list_item_schema("list_proxy_cases", "OverviewProxyCase",
+                                            "proxy_case_id"),
+                          "this veteran's proxy cases", many=True),
+            complete=fields.Boolean(required=True, allow_none=True, metadata={
+                "description": "false: more proxy cases were in reach than were searched"})),
         "employment": _section_schema(
             "OverviewEmploymentSection", "employment",
             job_seeker=_nested(employment.JobSeekerReply, "null: not a job seeker"),
@@ -374,16 +390,15 @@ def openapi_schemas(file_view_schema) -> dict[str, type[Schema]]:
     return {schema.__name__: schema for schema in (*sections.values(), reply)}
 
 
-def _bundle_item_schema():
-    route = ROUTES.get("list_bundles")
+def _list_item_schema(operation: str, fallback: str, key: str):
+    """A list route's row schema (its reply's `items`); until the route exists, a row with its id."""
+    route = ROUTES.get(operation)
     if route is not None and route.reply is not None:
-        reply = route.reply
-        items = getattr(reply, "_declared_fields", {}).get("items")
+        items = route.reply._declared_fields.get("items")
         inner = getattr(items, "inner", None)
-        return getattr(inner, "nested", None) or reply
-    return Schema.from_dict({"bundle_id": fields.String(required=True),
-                             "version": fields.Integer(required=True)},
-                            name="OverviewBundleItem")
+        if getattr(inner, "nested", None) is not None:
+            return inner.nested
+    return Schema.from_dict({key: fields.String(required=True)}, name=fallback)
 
 
 def openapi_paths(errors, json_content, parameters) -> dict:

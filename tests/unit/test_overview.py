@@ -1,10 +1,12 @@
 """The veteran's overview in-process, against fake services: sections concurrent, each on its own, audited."""
+import dataclasses
 import json
 import time
 import uuid
 
 import eventlet
 import pytest
+from marshmallow import Schema, fields
 from werkzeug.test import EnvironBuilder
 
 from chassis.wire import ServiceError
@@ -93,17 +95,28 @@ class FakeGateway:
         self.benefits = FakeService(
             veteran_benefits=lambda p, b, q, c: {"veteran_id": p["veteran_id"],
                                                  "entitlements": [], "offers": [], "relief": []})
-        self.disputes = FakeService(list_petitions=self._petitions)
+        self.disputes = FakeService(list_petitions=self._petitions,
+                                    list_proxy_cases=self._proxy_cases)
         self.employment = FakeService(get_job_seeker=_missing, match_postings=_missing)
 
     @staticmethod
     def _petitions(params, body, query, caller):
-        mine = [{"petition_id": str(uuid.uuid4()), "veteran_id": VETERAN}]
+        """250 petitions in reach, one of them this veteran's; filtered if asked to."""
+        mine = [{"petition_id": "mine", "veteran_id": VETERAN}]
+        if query.get("veteran_id"):
+            return {"items": mine if query["veteran_id"] == VETERAN else [],
+                    "total": int(query["veteran_id"] == VETERAN), "page": 1,
+                    "page_size": query["page_size"]}
         others = [{"petition_id": str(uuid.uuid4()), "veteran_id": str(uuid.uuid4())}
                   for _ in range(int(query["page_size"]))]
         rows = mine + others if query["page"] == 1 else others
         return {"items": rows[:int(query["page_size"])], "total": 250,
                 "page": query["page"], "page_size": query["page_size"]}
+
+    @staticmethod
+    def _proxy_cases(params, body, query, caller):
+        return {"items": [{"proxy_case_id": "p1", "veteran_id": query["veteran_id"]}],
+                "total": 1, "page": 1, "page_size": query["page_size"]}
 
 
 def call_as(roles, **claims):
@@ -138,12 +151,17 @@ def test_a_station_worker_sees_every_section_with_its_as_of_and_the_reads_are_on
     assert body["placement"]["case"]["spouse_name"] == "王芳"
     assert body["employment"] == {"status": "ok", "as_of": body["employment"]["as_of"],
                                   "reason": None, "job_seeker": None, "matches": None}
-    # One of this veteran's petitions among 250 in reach: both pages searched.
-    assert len(body["petitions"]["items"]) == 1 and body["petitions"]["complete"]
-    # No service reads proxy cases for one veteran; no bundle service here.
-    assert (body["proxy_cases"]["status"], body["proxy_cases"]["reason"]) == (
+    assert [p["petition_id"] for p in body["petitions"]["items"]] == ["mine"]
+    assert body["petitions"]["complete"]
+    # A read the disputes contract does not have yet is not offered, never an error.
+    if "list_proxy_cases" in overview.ROUTES:
+        assert body["proxy_cases"]["items"] == [{"proxy_case_id": "p1", "veteran_id": VETERAN}]
+    else:
+        assert (body["proxy_cases"]["status"], body["proxy_cases"]["reason"]) == (
+            "unavailable", "not_offered")
+    # No bundle service here.
+    assert (body["bundles"]["status"], body["bundles"]["reason"]) == (
         "unavailable", "not_offered")
-    assert body["bundles"]["status"] in ("unavailable", "forbidden")
     recorded = {entry.action: set(entry.fields) for entry in gateway.audit.entries}
     assert recorded == {"veteran_overview.file": {"name", "id_number", "phone", "address"},
                         "veteran_overview.placement": {"spouse_name"}}
@@ -169,9 +187,12 @@ def test_sections_the_role_may_not_see_are_forbidden_and_never_called():
     gateway = FakeGateway()
     body = page(gateway, call_as(["registry_clerk"]))
     assert body["file"]["status"] == "ok"
-    for name in ("placement", "benefits", "petitions", "proxy_cases", "employment"):
+    for name in ("placement", "benefits", "petitions", "employment"):
         assert (body[name]["status"], body[name]["as_of"]) == ("forbidden", None), name
+    # Forbidden once the disputes contract lists proxy cases; until then not offered to anyone.
+    assert body["proxy_cases"]["status"] in ("forbidden", "unavailable")
     assert gateway.placement.calls == gateway.benefits.calls == gateway.employment.calls == []
+    assert gateway.disputes.calls == []
 
 
 def test_one_service_down_is_one_section_unavailable_and_then_costs_nothing():
@@ -248,3 +269,37 @@ def test_a_failing_service_answer_is_unavailable_not_a_failed_page():
     gateway.benefits = FakeService(veteran_benefits=broken)
     body = page(gateway, call_as(["benefits_officer"]))
     assert (body["benefits"]["status"], body["benefits"]["reason"]) == ("unavailable", "error")
+
+
+def _reader(gateway, roles=("disputes_officer",)):
+    return overview.Reader(gateway, call_as(list(roles)), VETERAN, None)
+
+
+def test_a_list_without_a_veteran_filter_is_paged_through_and_filtered_here(monkeypatch):
+    class NoVeteranFilter(Schema):
+        page = fields.Integer()
+        page_size = fields.Integer()
+
+    route = dataclasses.replace(overview.ROUTES["list_petitions"], query=NoVeteranFilter)
+    monkeypatch.setattr(overview, "ROUTES", {**overview.ROUTES, "list_petitions": route})
+    gateway = FakeGateway()
+    found = overview._for_veteran(_reader(gateway), "list_petitions")
+    # One of this veteran's petitions among 250 in reach: both pages searched.
+    assert [p["petition_id"] for p in found["items"]] == ["mine"] and found["complete"]
+    assert gateway.disputes.calls == ["list_petitions", "list_petitions"]
+    monkeypatch.setattr(overview, "LIST_PAGES", 1)
+    assert overview._for_veteran(_reader(gateway), "list_petitions")["complete"] is False
+
+
+def test_a_list_with_a_veteran_filter_is_asked_for_this_veteran_only(monkeypatch):
+    class VeteranFilter(Schema):
+        veteran_id = fields.String()
+        page = fields.Integer()
+        page_size = fields.Integer()
+
+    route = dataclasses.replace(overview.ROUTES["list_petitions"], query=VeteranFilter)
+    monkeypatch.setattr(overview, "ROUTES", {**overview.ROUTES, "list_petitions": route})
+    gateway = FakeGateway()
+    found = overview._for_veteran(_reader(gateway), "list_petitions")
+    assert [p["petition_id"] for p in found["items"]] == ["mine"] and found["complete"]
+    assert gateway.disputes.calls == ["list_petitions"]

@@ -8,6 +8,7 @@ import select
 import signal
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -67,9 +68,9 @@ class Relay:
     (consumers are idempotent) rather than loses. `run` declares the exchange when it starts,
     before there is anything to publish, so departments can bind to it on a fresh broker.
 
-    The next batch is read, built and sent while the broker still writes the previous one to
-    disk, and only then are that one's confirms awaited and its checkpoint saved: at most two
-    batches are unconfirmed, so a crash re-publishes at most two batches.
+    Batches are pipelined: the next one is read and built while the broker still writes the two
+    before it to disk; then the older of those is awaited and checkpointed, and only then is
+    the new one sent. At most two batches are unconfirmed, so a crash re-publishes at most two.
     """
 
     def __init__(
@@ -121,25 +122,27 @@ class Relay:
         """Publish everything committed after the checkpoint; return how many were published."""
         total = 0
         after = self.position()  # only this relay moves it, so it is read once per pass
-        in_flight: tuple[Sent, int, int] | None = None  # the batch sent, its last position, size
+        in_flight: deque[tuple[Sent, int, int]] = deque()  # batches sent: last position, size
         while True:
+            # Read and built while the broker writes what is in flight: our work and its
+            # disk overlap instead of taking turns.
             events = self.store.read_all(after=after, limit=self.batch_size)
             try:
                 messages = [self.outgoing(event) for event in events]
             except Exception:
                 # An event the contract cannot publish: what was sent before it is still
                 # confirmed and checkpointed, so the relay stops just before its batch.
-                if in_flight is not None:
-                    total += self._settle(*in_flight)
+                while in_flight:
+                    total += self._settle(*in_flight.popleft())
                 raise
-            sent = self.publisher.send(messages) if messages else None
-            if in_flight is not None:
-                total += self._settle(*in_flight)
-                in_flight = None
-            if sent is None:
+            if not messages:
+                while in_flight:
+                    total += self._settle(*in_flight.popleft())
                 return total
+            if len(in_flight) == 2:
+                total += self._settle(*in_flight.popleft())  # never three unconfirmed
             after = events[-1].position
-            in_flight = (sent, after, len(events))
+            in_flight.append((self.publisher.send(messages), after, len(events)))
 
     def _settle(self, sent: Sent, position: int, count: int) -> int:
         """Wait for a sent batch's confirms, then (never before) move the checkpoint past it."""

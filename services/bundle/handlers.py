@@ -235,6 +235,14 @@ def dispatch_commands(ctx: Context, cur, bundle: Bundle, outbox: OutboxAccess) -
             continue
         if any(bundle.matters[a].status != "done" for a in spec.after if a in bundle.matters):
             continue
+        command = outbox.command_id(bundle.bundle_id, key, m.attempt)
+        # Looked for first, without a lock: an INSERT … ON CONFLICT on a command whose outcome
+        # the sender is recording right now would wait for that transaction, which itself
+        # waits for this bundle's lock (its on_outcome moves the matter): a deadlock PostgreSQL
+        # cannot see. A plain read sees the committed row and never waits.
+        cur.execute("SELECT 1 FROM outbox WHERE command_id = %s", (command,))
+        if cur.fetchone() is not None:
+            continue
         adapter = ADAPTERS[spec.command]
         call = adapter.build(CommandContext(bundle.bundle_id, bundle.veteran_id, bundle.station,
                                             bundle.township, bundle.form, bundle.facts,
@@ -243,8 +251,7 @@ def dispatch_commands(ctx: Context, cur, bundle: Bundle, outbox: OutboxAccess) -
             cur, adapter.service, adapter.method, call.args,
             {**call.kwargs, "_convention": adapter.convention,
              "_retry_codes": list(adapter.retry_codes)},
-            command_id=outbox.command_id(bundle.bundle_id, key, m.attempt),
-            case_id=bundle.bundle_id, step=f"{key}#{m.attempt}")
+            command_id=command, case_id=bundle.bundle_id, step=f"{key}#{m.attempt}")
     return added
 
 
@@ -485,13 +492,13 @@ def visible(bundle: Bundle, caller: Caller) -> bool:
     """Whether the caller may see the bundle at all (a department: one with its matters)."""
     if not bundle.exists:
         return False
-    if _department_only(caller):
+    if department_only(caller):
         return any(m.department == caller.department and m.attempt > 0
                    for m in bundle.matters.values())
     return caller.reaches(bundle.veteran_id, bundle.station)
 
 
-def _department_only(caller: Caller) -> bool:
+def department_only(caller: Caller) -> bool:
     return "department" in caller.roles and not (set(caller.roles) - {"department"})
 
 

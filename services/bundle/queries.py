@@ -14,7 +14,7 @@ from chassis.caller import Caller
 from chassis.envelope import RecordedEvent, public_actor
 from services.bundle.domain.bundle import Bundle, Matter
 from services.bundle.domain.catalogue import DEPARTMENT_NAMES, INTERNAL_DEPARTMENTS, Catalogue
-from services.bundle.handlers import OFFICER_DEPARTMENTS, _department_only
+from services.bundle.handlers import OFFICER_DEPARTMENTS, department_only
 
 # Free text and references: whoever may see the bundle whole sees them; the leader does not.
 PERSONAL_MATTER_FIELDS = ("reason", "refusal_reason", "next_step", "reference",
@@ -55,7 +55,7 @@ def matter_view(catalogue: Catalogue, m: Matter) -> dict:
 
 def bundle_view(catalogue: Catalogue, bundle: Bundle, recorded: list[RecordedEvent],
                 notifications: list[notify.Notification], caller: Caller) -> dict:
-    department = caller.department if _department_only(caller) else None
+    department = caller.department if department_only(caller) else None
     leader = _leader_only(caller)
     withheld: list[str] = []
     matters = []
@@ -103,7 +103,7 @@ def notification_view(n: notify.Notification) -> dict:
 
 def _reach(caller: Caller) -> dict:
     """The SQL parameters that keep a list within the caller's reach."""
-    if _department_only(caller):
+    if department_only(caller):
         return {"forced_department": caller.department or "-", "veteran_only": None,
                 "stations": None, "limited": False}
     if caller.district:

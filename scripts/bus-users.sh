@@ -78,6 +78,10 @@ for vhost in "${vhosts[@]}"; do
     # only keys in its own namespace (its reply queue's), never <service>.* or #.
     topic_permissions+=("{\"user\": \"dept-$dept\", \"vhost\": $v, \"exchange\": \"nameko-rpc\",
   \"write\": $(json '^[a-z][a-z0-9_]*\.events_after$'), \"read\": $(json "^$own\$")}")
+    # On bundle.events a matter's request and withdrawal are routed by department
+    # (MatterRequested.<dept>): a department binds its own matters' keys only, never #.
+    topic_permissions+=("{\"user\": \"dept-$dept\", \"vhost\": $v, \"exchange\": \"bundle.events\",
+  \"write\": $(json '^$'), \"read\": $(json "^Matter[A-Za-z]+\\.$dept\$")}")
   done
 done
 

@@ -792,6 +792,15 @@ class ListPetitionsQuery(Schema):
     handler = fields.String(validate=[validate.Length(min=1, max=100), TEXT])
     station = fields.String(validate=[validate.Length(min=1, max=100), TEXT])
     state = _one_of(PETITION_STATES)
+    veteran_id = _uuid(metadata={"description": "one veteran's petitions"})
+    page = _QueryInteger(load_default=1, validate=validate.Range(min=1, max=100000))
+    page_size = _QueryInteger(load_default=20, validate=validate.Range(min=1, max=200))
+
+
+class ListProxyCasesQuery(Schema):
+    veteran_id = _uuid(metadata={"description": "one veteran's proxy cases"})
+    station = fields.String(validate=[validate.Length(min=1, max=100), TEXT])
+    state = _one_of(PROXY_STATES)
     page = _QueryInteger(load_default=1, validate=validate.Range(min=1, max=100000))
     page_size = _QueryInteger(load_default=20, validate=validate.Range(min=1, max=200))
 
@@ -1067,6 +1076,27 @@ class ProxyCaseReply(Schema):
     history = _nested_list(CaseHistoryEntry)
 
 
+class ProxyCaseSummary(Schema):
+    """A row of the proxy case list: for whom, where, what kind, how far; never what or by whom."""
+
+    proxy_case_id = fields.String(required=True)
+    veteran_id = fields.String(required=True)
+    service_station = fields.String(required=True)
+    matter_kind = fields.String(required=True)
+    agent_kind = fields.String(required=True)
+    state = _one_of(PROXY_STATES, required=True)
+    opened_on = fields.Date(required=True)
+    closed_on = fields.Date(**_NULLABLE)
+    steps = fields.Integer(required=True)
+
+
+class ProxyCaseListReply(Schema):
+    items = _nested_list(ProxyCaseSummary)
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
 class PetitionFigures(Schema):
     lodged = fields.Integer(required=True)
     first_time = fields.Integer(required=True, metadata={"description": "初信初访"})
@@ -1203,6 +1233,9 @@ ROUTES = (
     Route("open_proxy_case", "disputes", "POST", "/disputes/proxy-cases",
           "open a proxy case 权益维护代办: what, for whom, by whom",
           request=OpenProxyCaseRequest, reply=CaseCommandAccepted, status=201, errors=_CREATE),
+    Route("list_proxy_cases", "disputes", "GET", "/disputes/proxy-cases",
+          "proxy cases by veteran, station or state (counted as the bureau counts them)",
+          query=ListProxyCasesQuery, reply=ProxyCaseListReply, errors=(400,)),
     Route("get_proxy_case", "disputes", "GET", _X, "one proxy case, its steps and outcome",
           reply=ProxyCaseReply, personal=PROXY_PERSONAL, errors=(404,)),
     _command("record_proxy_step", "POST", f"{_X}/steps", "record a step taken",

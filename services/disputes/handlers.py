@@ -181,10 +181,12 @@ def _open(store: PostgresEventStore, kind: CaseKind, case_id: str, decision: Dec
 
 def catch_up(store: PostgresEventStore) -> None:
     """Bring the read models up to the store; a failure loses nothing (the next one catches up)."""
-    try:
-        ProjectionRunner(store, projections.DisputesReadModel()).catch_up()
-    except Exception as exc:  # noqa: BLE001
-        log.warning("disputes.projection_lagging", error=type(exc).__name__)
+    for projection in projections.PROJECTIONS.values():
+        try:
+            ProjectionRunner(store, projection).catch_up()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("disputes.projection_lagging", projection=projection.name,
+                        error=type(exc).__name__)
 
 
 def _matter(store: PostgresEventStore, key: str) -> model.MatterHistory:
@@ -407,16 +409,27 @@ def proxy_case_reply(store: PostgresEventStore, case_id: str, ctx: Context) -> d
     }
 
 
+def _list_reach(caller: Caller) -> dict:
+    """A list's reach: the district, the caller's stations, their own cases, or nothing."""
+    if caller.district:
+        return {"within_stations": None, "own_veteran_id": None}
+    within = list(caller.stations) if caller.stations else None
+    own = caller.veteran_id
+    return {"within_stations": [] if within is None and own is None else within,
+            "own_veteran_id": own}
+
+
 def petition_list(store: PostgresEventStore, query: dict, ctx: Context) -> dict:
     catch_up(store)
-    caller = ctx.caller
-    within = None if caller.district else list(caller.stations) if caller.stations else None
-    own = caller.veteran_id if not caller.district else None
-    if not caller.district and within is None and own is None:
-        within = []  # reaches nothing
     with store.db.transaction() as cur:
-        return projections.list_petitions(cur, ctx.clock.now(), within_stations=within,
-                                          veteran_id=own, **query)
+        return projections.list_petitions(cur, ctx.clock.now(), **_list_reach(ctx.caller),
+                                          **query)
+
+
+def proxy_case_list(store: PostgresEventStore, query: dict, ctx: Context) -> dict:
+    catch_up(store)
+    with store.db.transaction() as cur:
+        return projections.list_proxy_cases(cur, **_list_reach(ctx.caller), **query)
 
 
 def figures(store: PostgresEventStore, query: dict, ctx: Context) -> dict:

@@ -152,7 +152,39 @@ class DisputesReadModel:
             self._fact(cur, event, "hardship_referred", d["referred_on"], d["service_station"])
 
 
-PROJECTIONS = {DisputesReadModel.name: DisputesReadModel()}
+class ProxyCaseList:
+    """One row per proxy case: for whom, where, what kind, by what kind of agent, its state,
+    its dates and how many steps; never what or by whom (the case's read has those). A read
+    model of its own, so it fills itself from the first event wherever it is added."""
+
+    name = "proxy_case_list"
+    tables = ("proxy_case_list",)
+
+    def __init__(self, table: str = "proxy_case_list"):
+        self.table = table
+
+    def into(self, tables: Mapping[str, str]) -> ProxyCaseList:
+        return ProxyCaseList(tables["proxy_case_list"])
+
+    def apply(self, cur, event: RecordedEvent) -> None:
+        d, kind = event.data, event.event_type
+        if kind == "ProxyCaseOpened":
+            cur.execute(
+                f"INSERT INTO {self.table} (proxy_case_id, veteran_id, service_station, "
+                "matter_kind, agent_kind, state, opened_on, opened_at) "
+                "VALUES (%s, %s, %s, %s, %s, 'open', %s, %s) ON CONFLICT DO NOTHING",
+                (d["proxy_case_id"], d["veteran_id"], d["service_station"], d["matter_kind"],
+                 d["agent_kind"], d["opened_on"], event.position))
+        elif kind == "ProxyStepRecorded":
+            cur.execute(f"UPDATE {self.table} SET steps = greatest(steps, %s) "
+                        "WHERE proxy_case_id = %s", (d["step"], d["proxy_case_id"]))
+        elif kind == "ProxyCaseClosed":
+            cur.execute(f"UPDATE {self.table} SET state = %s, closed_on = %s "
+                        "WHERE proxy_case_id = %s",
+                        (d["outcome"], d["closed_on"], d["proxy_case_id"]))
+
+
+PROJECTIONS = {DisputesReadModel.name: DisputesReadModel(), ProxyCaseList.name: ProxyCaseList()}
 
 
 # -- queries ----------------------------------------------------------------------------------------
@@ -165,8 +197,6 @@ _OVERDUE_CLOCKS = (
     "d.due_at <= %s)) GROUP BY d.stream_id")
 _IS_OVERDUE = ("EXISTS (SELECT 1 FROM deadlines d WHERE d.stream_id = p.petition_id AND "
                "(d.state = 'fired' OR (d.state = 'pending' AND d.due_at <= %s)))")
-OPEN_STATES = ("registered", "accepted", "answered", "under_review", "reviewed",
-               "under_re_review")
 
 
 def matter_history(cur, matter_key: str) -> list[tuple[str, str]]:
@@ -176,22 +206,26 @@ def matter_history(cur, matter_key: str) -> list[tuple[str, str]]:
     return cur.fetchall()
 
 
-def list_petitions(cur, now, overdue=None, handler=None, station=None, state=None, page=1,
-                   page_size=20, within_stations=None, veteran_id=None) -> dict:
-    where, args = [], []
-    if within_stations is not None or veteran_id is not None:
-        # The caller's reach: their stations, their own petitions, or both.
-        reach, reach_args = [], []
-        if within_stations is not None:
-            reach.append("p.service_station = ANY(%s)")
-            reach_args.append(list(within_stations))
-        if veteran_id is not None:
-            reach.append("p.veteran_id = %s")
-            reach_args.append(veteran_id)
-        where.append("(" + " OR ".join(reach) + ")")
-        args += reach_args
+def _reach(within_stations, own_veteran_id) -> tuple[list[str], list]:
+    """The caller's reach as a condition: their stations, their own cases, or both."""
+    if within_stations is None and own_veteran_id is None:
+        return [], []
+    reach, args = [], []
+    if within_stations is not None:
+        reach.append("p.service_station = ANY(%s)")
+        args.append(list(within_stations))
+    if own_veteran_id is not None:
+        reach.append("p.veteran_id = %s")
+        args.append(own_veteran_id)
+    return ["(" + " OR ".join(reach) + ")"], args
+
+
+def list_petitions(cur, now, overdue=None, handler=None, station=None, state=None,
+                   veteran_id=None, page=1, page_size=20, within_stations=None,
+                   own_veteran_id=None) -> dict:
+    where, args = _reach(within_stations, own_veteran_id)
     for column, value in (("p.handler", handler), ("p.service_station", station),
-                          ("p.state", state)):
+                          ("p.state", state), ("p.veteran_id", veteran_id)):
         if value is not None:
             where.append(f"{column} = %s")
             args.append(value)
@@ -211,6 +245,26 @@ def list_petitions(cur, now, overdue=None, handler=None, station=None, state=Non
     clocks = overdue_clocks(cur, [item["petition_id"] for item in items], now)
     for item in items:
         item["overdue"] = clocks.get(item["petition_id"], [])
+    return {"items": items, "page": page, "page_size": page_size, "total": total}
+
+
+def list_proxy_cases(cur, veteran_id=None, station=None, state=None, page=1, page_size=20,
+                     within_stations=None, own_veteran_id=None) -> dict:
+    where, args = _reach(within_stations, own_veteran_id)
+    for column, value in (("p.veteran_id", veteran_id), ("p.service_station", station),
+                          ("p.state", state)):
+        if value is not None:
+            where.append(f"{column} = %s")
+            args.append(value)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    cur.execute(f"SELECT count(*) FROM proxy_case_list p {clause}", args)
+    total = cur.fetchone()[0]
+    cur.execute(
+        "SELECT proxy_case_id, veteran_id, service_station, matter_kind, agent_kind, state, "
+        f"opened_on, closed_on, steps FROM proxy_case_list p {clause} "
+        "ORDER BY opened_at LIMIT %s OFFSET %s", [*args, page_size, (page - 1) * page_size])
+    columns = [c[0] for c in cur.description]
+    items = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
     return {"items": items, "page": page, "page_size": page_size, "total": total}
 
 

@@ -224,6 +224,13 @@ class DisputesService:
 
     @rpc
     @on_the_wire
+    def list_proxy_cases(self, params, body, query, caller) -> dict:
+        loaded = instance(contract.ListProxyCasesQuery).load(query or {})
+        reply = handlers.proxy_case_list(self.store, loaded, self._ctx(caller))
+        return instance(contract.ProxyCaseListReply).dump(reply)
+
+    @rpc
+    @on_the_wire
     def disputes_figures(self, params, body, query, caller) -> dict:
         loaded = instance(contract.FiguresQuery).load(query or {})
         reply = handlers.figures(self.store, loaded, self._ctx(caller))

@@ -20,7 +20,7 @@ from services.disputes.domain import model
 from services.disputes.domain.clocks import ClockRules
 from services.disputes.domain.errors import CaseNotFound, NotYours, StepRefused
 from services.disputes.domain.vocabulary import CaseKind
-from services.disputes.projections import DisputesReadModel
+from services.disputes.projections import PROJECTIONS
 from services.disputes.service import DisputesService
 from tests.conftest import fresh_database, truncate, wait_until
 
@@ -49,7 +49,8 @@ def disputes_database_url():
 @pytest.fixture
 def db(disputes_database_url):
     db = Database(disputes_database_url)
-    truncate(db, "deadlines", "petition_list", "case_index", "disputes_facts")
+    truncate(db, "deadlines", "petition_list", "case_index", "disputes_facts",
+             "proxy_case_list")
     yield db
     db.close()
 
@@ -347,6 +348,10 @@ def test_each_caller_reaches_only_their_own_petitions(store, clock):
     assert {i["petition_id"] for i in handlers.petition_list(
         store, {"page": 1, "page_size": 20}, ctx(clock, THE_VETERAN))["items"]} == {
         pid, own["case_id"]}
+    lodge(store, clock, veteran_id="9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a")  # someone else's
+    assert {i["petition_id"] for i in handlers.petition_list(
+        store, {"veteran_id": VETERAN, "page": 1, "page_size": 20}, ctx(clock))["items"]} == {
+        pid, own["case_id"]}
     stranger = replace(THE_VETERAN, veteran_id="9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a")
     with pytest.raises(CaseNotFound):
         views(store, clock, pid, stranger)
@@ -406,6 +411,13 @@ def test_the_figures_count_the_period_and_show_each_escalation(store, clock):
     assert later["petitions"]["lodged"] == 0 and later["escalations"]["target_met"]
     other = handlers.figures(store, {}, ctx(clock, OTHER_WORKER))
     assert other["petitions"]["lodged"] == 0
+    listed = handlers.proxy_case_list(store, {"veteran_id": VETERAN, "page": 1,
+                                              "page_size": 20}, ctx(clock, THE_VETERAN))
+    assert [(i["proxy_case_id"], i["state"], i["matter_kind"], i["closed_on"])
+            for i in listed["items"]] == [(proxy.case_id, "completed", "card", date(2026, 11, 2))]
+    assert "民兵连长张伟" not in str(listed)
+    assert handlers.proxy_case_list(store, {"page": 1, "page_size": 20},
+                                    ctx(clock, OTHER_WORKER))["total"] == 0
     assert contract.FiguresReply().dump({**figures})["from"] == "2026-01-01"
 
 
@@ -415,11 +427,12 @@ def test_a_read_model_rebuilt_from_the_store_is_the_one_fed_live(store, clock, d
     def snapshot():
         with db.transaction() as cur:
             out = {}
-            for table in ("petition_list", "case_index", "disputes_facts"):
+            for table in ("petition_list", "case_index", "disputes_facts", "proxy_case_list"):
                 cur.execute(f"SELECT * FROM {table} ORDER BY 1, 2")
                 out[table] = cur.fetchall()
             return out
 
     live = snapshot()
-    ProjectionRunner(store, DisputesReadModel()).rebuild(show_progress=False)
+    for projection in PROJECTIONS.values():
+        ProjectionRunner(store, projection).rebuild(show_progress=False)
     assert snapshot() == live

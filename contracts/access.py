@@ -161,6 +161,28 @@ _BENEFITS: dict[str, dict[str, Scope]] = {
     "benefits_figures": {"benefits_officer": DISTRICT, "leader": DISTRICT},
 }
 
+# bundle 军人退役一件事
+_BUNDLE_STAFF = {"registry_clerk": DISTRICT, "placement_officer": DISTRICT,
+                 "benefits_officer": DISTRICT, "disputes_officer": DISTRICT,
+                 "employment_officer": DISTRICT}
+# The bureau's officers whose own services own matters (their lists show their matters).
+_MATTER_OWNERS = {"registry_clerk": DISTRICT, "placement_officer": DISTRICT,
+                  "benefits_officer": DISTRICT, "employment_officer": DISTRICT}
+_BUNDLE: dict[str, dict[str, Scope]] = {
+    "submit_bundle": {"veteran": OWN, "station_worker": STATIONS},
+    "list_bundles": {"veteran": OWN, "station_worker": STATIONS, **_BUNDLE_STAFF,
+                     "leader": DISTRICT, "department": DISTRICT},
+    "bundle_attention": {"station_worker": STATIONS, **_MATTER_OWNERS, "department": DISTRICT},
+    "get_bundle": {"veteran": OWN, "station_worker": STATIONS, **_BUNDLE_STAFF,
+                   "leader": DISTRICT, "department": DISTRICT},
+    "record_matter_outcome": {"department": DISTRICT},
+    "withdraw_matter": {"veteran": OWN, "station_worker": STATIONS},
+    "resubmit_matter": {"veteran": OWN, "station_worker": STATIONS},
+    "follow_up_matter": {"station_worker": STATIONS, **_MATTER_OWNERS, "department": DISTRICT},
+    "my_notifications": {"veteran": OWN},
+    "retry_notification": {"station_worker": STATIONS, **_MATTER_OWNERS},
+}
+
 # operation (the OpenAPI operationId, also the gateway's handler name) -> role -> scope.
 OPERATIONS: dict[str, dict[str, Scope]] = {
     "register_veteran": dict(_FILE_CHANGERS),
@@ -197,6 +219,13 @@ OPERATIONS: dict[str, dict[str, Scope]] = {
     # decides relief and entitlements (never a case they handled or reviewed: the service
     # checks the subjects); the leader reads without the personal fields (withheld).
     **_BENEFITS,
+    # bundle 军人退役一件事: a veteran submits, withdraws and asks again for their own, and reads
+    # their own bundles and inbox; a station worker does the same for their stations and works
+    # its staff list; a department answers ITS OWN matters only (the service checks the matter's
+    # department against the token's) and sees its own matters only; the bureau's officers read
+    # bundles and work their own service's matters on the staff list; the leader lists and
+    # reads without reasons, references or notifications (withheld).
+    **_BUNDLE,
     # The veteran's whole picture (gateway/overview.py): the veteran's own page and a case
     # worker's. Each of its sections is shown only to a role granted that section's own
     # operation here (a registry clerk sees the file and not the placement case); departments

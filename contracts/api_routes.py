@@ -1,7 +1,7 @@
 """Every department service's HTTP operations, gathered for the gateway (one line per service)."""
 from __future__ import annotations
 
-from contracts import benefits, disputes, employment, placement, registry
+from contracts import benefits, bundle, disputes, employment, placement, registry
 from contracts.routes import Route
 
 ROUTES: tuple[Route, ...] = (
@@ -10,5 +10,6 @@ ROUTES: tuple[Route, ...] = (
     *employment.ROUTES,
     *placement.ROUTES,
     *benefits.ROUTES,
+    *bundle.ROUTES,
     # one line per department service: *<service>.ROUTES,
 )

@@ -10,7 +10,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from chassis.envelope import CLOUDEVENTS_CONTENT_TYPE
-from contracts import benefits, disputes, employment, placement, registry
+from contracts import benefits, bundle, disputes, employment, placement, registry
 from contracts.publication import Publication
 
 DOCUMENT = Path(__file__).with_name("asyncapi.json")
@@ -24,6 +24,7 @@ PUBLISHED: dict[str, Publication] = {
     "placement": placement.public_form,
     "disputes": disputes.public_form,
     "benefits": benefits.public_form,
+    "bundle": bundle.public_form,
 }
 
 ENVELOPE = {

@@ -33,7 +33,13 @@ def system(amqp_uri, tmp_path_factory):
            **{f"{service.upper()}_DATABASE_URL": url for service, url in databases.items()},
            "GATEWAY_DATABASE_URL": gateway_db_url, "VETLIFE_KEY_DIR": str(keys),
            "AUDIT_ANCHOR_PATH": str(keys / "audit-anchors.jsonl"),
-           "GATEWAY_PORT": str(PORT), "GATEWAY_ADDRESS": "127.0.0.1", "PYTHONPATH": str(ROOT)}
+           "GATEWAY_PORT": str(PORT), "GATEWAY_ADDRESS": "127.0.0.1", "PYTHONPATH": str(ROOT),
+           # The reference departments (examples/departments): quick, no random refusals, the
+           # first household registration refused (tests/e2e/test_bundle_over_http.py).
+           "VETLIFE_DEPARTMENTS_DIR": str(tmp_path_factory.mktemp("departments")),
+           "VETLIFE_DEPT_DELAY_SECONDS": "1", "VETLIFE_DEPT_REFUSE_SHARE": "0",
+           "VETLIFE_DEPT_REFUSE_MATTERS": "household_registration",
+           "NOTIFY_LOG_PATH": str(logs / "notifications.log")}
     for name in ("VETLIFE_JWKS_URL", "VETLIFE_JWKS_PATH", "VETLIFE_SIGNING_KEY_PATH",
                  "VETLIFE_TOKEN_ISSUER", "VETLIFE_TOKEN_AUDIENCE"):
         env.pop(name, None)

@@ -180,6 +180,26 @@ EXPECTED = {
                                other_station_worker=404, benefits_officer=200, approver=200,
                                leader=200),
     "benefits_figures": expect(403, benefits_officer=200, leader=200),
+    # bundle: the submission names FILE (the veteran's own: 201; then the station's is the second
+    # open bundle: 409; another veteran or station finds no such file: 404). "{bundle_id}",
+    # "{matter}" and "{notification_id}" as sent name nothing, so whoever may act finds nothing.
+    "submit_bundle": expect(403, veteran=201, other_veteran=404, station_worker=409,
+                            other_station_worker=404),
+    "list_bundles": expect(200, approver=403, auditor=403),
+    "bundle_attention": expect(403, station_worker=200, other_station_worker=200,
+                               registry_clerk=200, placement_officer=200, benefits_officer=200,
+                               employment_officer=200, department=200),
+    "get_bundle": expect(404, approver=403, auditor=403),
+    "record_matter_outcome": expect(403, department=404),
+    **dict.fromkeys(("withdraw_matter", "resubmit_matter"), expect(
+        403, veteran=404, other_veteran=404, station_worker=404, other_station_worker=404)),
+    "follow_up_matter": expect(403, station_worker=404, other_station_worker=404,
+                               registry_clerk=404, placement_officer=404, benefits_officer=404,
+                               employment_officer=404, department=404),
+    "my_notifications": expect(403, veteran=200, other_veteran=200),
+    "retry_notification": expect(403, station_worker=404, other_station_worker=404,
+                                 registry_clerk=404, placement_officer=404, benefits_officer=404,
+                                 employment_officer=404),
     # one-stop reads: the FILE veteran's page (another veteran's or another station's: 404);
     # "{bundle_id}" as sent names no bundle, so whoever may read bundles finds nothing.
     "veteran_overview": expect(403, veteran=200, other_veteran=404, station_worker=200,

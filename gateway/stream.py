@@ -12,7 +12,8 @@ entrypoint releases the worker when the handler returns: eventlet's WSGI server 
 body in the connection's own green thread, outside the worker pool (measured:
 docs/overview-and-streams.md). So a stream costs a green thread and a socket, not a worker;
 what bounds them is MAX_STREAMS per gateway process (429 with Retry-After beyond it) and the
-polling: one poll per watched bundle per POLL_SECONDS, shared by every stream of that bundle.
+polling: one poll per watched bundle per POLL_SECONDS, shared by the streams of that bundle
+whose callers get the same view of it (same roles, department and reach).
 """
 from __future__ import annotations
 
@@ -73,10 +74,19 @@ class Subscriber:
         self.queue = LightQueue()
 
 
-class Watch:
-    """One bundle, polled once per POLL_SECONDS for all its streams."""
+def view_of(caller: dict) -> tuple:
+    """What decides how the bundle service shows a bundle to a caller (a department sees its own
+    matters, a leader no reasons): everything the caller carries but who they are."""
+    return (tuple(sorted(caller.get("roles", ()))), caller.get("department"),
+            caller.get("veteran_id"), tuple(sorted(caller.get("stations", ()))),
+            bool(caller.get("district")))
 
-    def __init__(self, bundle_id: str, version: int):
+
+class Watch:
+    """One bundle as one view shows it, polled once per POLL_SECONDS for all its streams."""
+
+    def __init__(self, key: tuple, bundle_id: str, version: int):
+        self.key = key
         self.bundle_id = bundle_id
         self.version = version
         self.subscribers: list[Subscriber] = []
@@ -101,7 +111,7 @@ class StreamHub:
         self.spawn = spawn
         self.clock = clock
         self.reserved = 0
-        self.watches: dict[str, Watch] = {}
+        self.watches: dict[tuple, Watch] = {}
         self.closing = False
 
     # -- slots: taken before the first read, so the count never overshoots -------------------------
@@ -117,12 +127,14 @@ class StreamHub:
     # -- streams -----------------------------------------------------------------------------------
 
     def open(self, bundle_id: str, bundle: dict, read: Callable[[], dict],
-             seen: int | None) -> StreamBody:
-        """The body of a stream whose slot is reserved and whose first read is `bundle`."""
+             seen: int | None, view: tuple = ()) -> StreamBody:
+        """The body of a stream whose slot is reserved and whose first read is `bundle`. Streams
+        share a watch only with streams that see the same view of the bundle."""
         subscriber = Subscriber(bundle_id, read)
-        watch = self.watches.get(bundle_id)
+        key = (bundle_id, view)
+        watch = self.watches.get(key)
         if watch is None:
-            watch = self.watches[bundle_id] = Watch(bundle_id, bundle["version"])
+            watch = self.watches[key] = Watch(key, bundle_id, bundle["version"])
             self.spawn(functools.partial(self._poll, watch))
         watch.subscribers.append(subscriber)
         return StreamBody(self, watch, subscriber, bundle, seen)
@@ -131,8 +143,8 @@ class StreamHub:
         if subscriber in watch.subscribers:
             watch.subscribers.remove(subscriber)
             self.release()
-        if not watch.subscribers and self.watches.get(watch.bundle_id) is watch:
-            del self.watches[watch.bundle_id]
+        if not watch.subscribers and self.watches.get(watch.key) is watch:
+            del self.watches[watch.key]
 
     def _poll(self, watch: Watch) -> None:
         """Read the bundle every poll_seconds while anyone watches it; hand on each new version."""
@@ -141,8 +153,8 @@ class StreamHub:
             eventlet.sleep(self.poll_seconds)
             if not watch.subscribers or self.closing:
                 break
-            # Read as the longest-connected subscriber: each one's own read at connect showed
-            # it may see this bundle, and a stream lives at most lifetime_seconds.
+            # Read as the longest-connected subscriber: all of them see the same view, each
+            # one's own read at connect showed it may, and a stream lives lifetime_seconds.
             reader = watch.subscribers[0]
             try:
                 bundle = guarded(breaker, reader.read, POLL_TIMEOUT_SECONDS)
@@ -161,8 +173,8 @@ class StreamHub:
             if isinstance(bundle.get("version"), int) and bundle["version"] > watch.version:
                 watch.version = bundle["version"]
                 watch.publish(bundle)
-        if self.watches.get(watch.bundle_id) is watch and not watch.subscribers:
-            del self.watches[watch.bundle_id]
+        if self.watches.get(watch.key) is watch and not watch.subscribers:
+            del self.watches[watch.key]
 
     def close(self) -> None:
         """The gateway is stopping: every stream ends now (clients reconnect elsewhere)."""
@@ -171,7 +183,7 @@ class StreamHub:
             watch.publish(_STOP)
 
     def counts(self) -> dict:
-        return {"streams": self.reserved, "bundles": len(self.watches)}
+        return {"streams": self.reserved, "watches": len(self.watches)}
 
 
 class StreamBody:
@@ -197,7 +209,9 @@ class StreamBody:
 
     def _generate(self):
         hub, clock = self.hub, self.hub.clock
-        sent = -1 if self.seen is None else self.seen
+        # A Last-Event-ID above the current version is not from this bundle: as if none.
+        seen = self.seen if self.seen is not None and self.seen <= self.first["version"] else None
+        sent = -1 if seen is None else seen
         yield f"retry: {RETRY_MILLISECONDS}\n\n".encode()
         if self.first["version"] > sent:
             yield frame(self.first)
@@ -290,7 +304,7 @@ def serve(gateway, call, bundle_id: str):
         # may show; not served if it cannot be recorded.
         gateway._record(gateway._entry(call, "bundle_stream", "ok", bundle.get("veteran_id"),
                                        personal, purpose))
-        body = hub.open(bundle_id, bundle, read, seen)
+        body = hub.open(bundle_id, bundle, read, seen, view_of(caller))
     except BaseException:
         hub.release()
         raise

@@ -6,7 +6,7 @@ import pytest
 
 from chassis.wire import ServiceError
 from gateway.breaker import Breakers
-from gateway.stream import StreamHub, StreamsFull, frame, last_event_id
+from gateway.stream import StreamHub, StreamsFull, frame, last_event_id, view_of
 
 BUNDLE = "0b7c3e52-7d1a-4c43-9d43-3c1a2f1f0c11"
 
@@ -61,7 +61,7 @@ def test_the_current_state_then_each_change_as_it_happens():
     second = parse(next_chunk(events))
     assert second["id"] == "2" and json.loads(second["data"])["status"] == "complete"
     body.close()
-    assert streams.counts() == {"streams": 0, "bundles": 0}
+    assert streams.counts() == {"streams": 0, "watches": 0}
 
 
 def test_a_reconnect_with_the_last_version_gets_no_repeat_but_a_newer_one_when_it_comes():
@@ -77,6 +77,13 @@ def test_a_reconnect_with_the_last_version_gets_no_repeat_but_a_newer_one_when_i
     # An older Last-Event-ID: the current state at once.
     streams.reserve()
     body = streams.open(BUNDLE, source.read(), source.read, seen=1)
+    events = iter(body)
+    next_chunk(events)
+    assert parse(next_chunk(events))["id"] == "3"
+    body.close()
+    # A Last-Event-ID this bundle never had: the current state at once.
+    streams.reserve()
+    body = streams.open(BUNDLE, source.read(), source.read, seen=99)
     events = iter(body)
     next_chunk(events)
     assert parse(next_chunk(events))["id"] == "3"
@@ -104,21 +111,42 @@ def test_many_streams_of_one_bundle_share_one_poll():
     reads = source.reads
     eventlet.sleep(0.2)  # about 10 polls
     assert source.reads - reads <= 12
-    assert streams.counts() == {"streams": 3, "bundles": 1}
+    assert streams.counts() == {"streams": 3, "watches": 1}
     with pytest.raises(StreamsFull):
         streams.reserve()
     for body in bodies:
         body.close()
         body.close()  # the server may close twice; the slot is given back once
-    assert streams.counts() == {"streams": 0, "bundles": 0}
+    assert streams.counts() == {"streams": 0, "watches": 0}
     streams.reserve()
+
+
+def test_streams_share_a_poll_only_with_streams_that_see_the_same_view():
+    """A department sees its own matters; it must never be handed a veteran's whole bundle."""
+    whole, own_matters, streams = FakeBundle(), FakeBundle(), hub()
+    veteran = view_of({"roles": ["veteran"], "veteran_id": "v1"})
+    department = view_of({"roles": ["department"], "department": "public_security",
+                          "district": True})
+    streams.reserve()
+    first = streams.open(BUNDLE, whole.read(), whole.read, seen=None, view=veteran)
+    streams.reserve()
+    second = streams.open(BUNDLE, own_matters.read(), own_matters.read, seen=None,
+                          view=department)
+    assert streams.counts() == {"streams": 2, "watches": 2}
+    events = iter(second)
+    next_chunk(events), next_chunk(events)
+    whole.change(status="secret")
+    own_matters.change(status="theirs")
+    assert json.loads(parse(next_chunk(events))["data"])["status"] == "theirs"
+    first.close(), second.close()
+    assert streams.counts() == {"streams": 0, "watches": 0}
 
 
 def test_a_stream_closed_before_its_first_chunk_still_gives_its_slot_back():
     source, streams = FakeBundle(), hub()
     streams.reserve()
     streams.open(BUNDLE, source.read(), source.read, seen=None).close()
-    assert streams.counts() == {"streams": 0, "bundles": 0}
+    assert streams.counts() == {"streams": 0, "watches": 0}
 
 
 def test_a_bundle_no_longer_readable_ends_the_stream_and_stopping_ends_them_all():

@@ -334,10 +334,10 @@ def _page_size():
 
 
 class _Boolean(fields.Boolean):
-    """A query flag: true or false only."""
+    """true or false, as a query string spells them (and as the gateway passes them on, loaded
+    and dumped: a JSON boolean)."""
 
-    truthy = {"true"}
-    falsy = {"false"}
+    truthy, falsy = {"true", True}, {"false", False}
 
 
 _STATION = fields.String(validate=[validate.Length(min=1, max=100), TEXT])

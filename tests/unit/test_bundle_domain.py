@@ -234,3 +234,10 @@ def test_every_stored_event_type_has_a_public_form_without_the_person():
                   for name in schema._declared_fields}
     assert not {"veteran_id", "form", "facts", "reason", "next_step", "note", "reference",
                 "error", "matters"} & everything
+
+
+def test_the_overdue_flag_reads_as_the_query_spells_it_and_as_the_gateway_passes_it_on():
+    schema = contract.ListBundlesQuery()
+    for value in ("true", True):
+        assert schema.load({"overdue": value})["overdue"] is True
+    assert schema.load(schema.dump(schema.load({"overdue": "false"})))["overdue"] is False

@@ -61,7 +61,9 @@ _DISPUTES: dict[str, dict[str, Scope]] = {
     "assign_lawyer": dict(_CASE_WORKERS),
     "resolve_dispute": dict(_CASE_WORKERS),
     "open_proxy_case": dict(_CASE_WORKERS),
-    "get_proxy_case": dict(_CASE_WORKERS),
+    # A veteran sees the proxy cases handled for them.
+    "list_proxy_cases": {"veteran": OWN, **_CASE_WORKERS},
+    "get_proxy_case": {"veteran": OWN, **_CASE_WORKERS},
     "record_proxy_step": dict(_CASE_WORKERS),
     "close_proxy_case": dict(_CASE_WORKERS),
     "refer_hardship": dict(_CASE_WORKERS),

@@ -16,8 +16,23 @@ ROOT = Path(__file__).resolve().parents[2]
 PORT = int(os.environ.get("VETLIFE_E2E_PORT", "8765")) + 100  # clear of other runs' e2e ports
 
 
+def _own_vhost(amqp_uri: str) -> str:
+    """A vhost of the stack's own: the e2e system's registry, on the test vhost, would take half
+    of the stack's RPC requests from the shared queue."""
+    base, _, vhost = amqp_uri.rpartition("/")
+    name = f"{vhost}_stack"
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    for args in (["add_vhost", name], ["set_permissions", "-p", name, "guest", ".*", ".*", ".*"]):
+        done = subprocess.run([*sudo, "rabbitmqctl", "-q", *args], capture_output=True,
+                              text=True, timeout=60, stdin=subprocess.DEVNULL)
+        if done.returncode != 0 and "already_exists" not in done.stderr + done.stdout:
+            pytest.fail(f"rabbitmqctl {' '.join(args)} failed: {done.stderr.strip()}")
+    return f"{base}/{name}"
+
+
 @pytest.fixture(scope="module")
 def stack(amqp_uri, tmp_path_factory):
+    amqp_uri = _own_vhost(amqp_uri)
     run_dir = tmp_path_factory.mktemp("stack")
     registry = fresh_database("vetlife_registry_stack", [])
     gateway = fresh_database("vetlife_gateway_stack", [])

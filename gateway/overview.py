@@ -323,7 +323,7 @@ def file_view(raw: dict, grants: dict, department: str | None) -> tuple[dict, se
 
 # -- the reply's schema, for the API document ------------------------------------------------------
 
-def _section_schema(name: str, description: str, **payload) -> type[Schema]:
+def _section_schema(name: str, **payload) -> type[Schema]:
     return Schema.from_dict({
         "status": fields.String(required=True, validate=validate.OneOf([OK, UNAVAILABLE,
                                                                         FORBIDDEN])),
@@ -350,35 +350,35 @@ def openapi_schemas(file_view_schema) -> dict[str, type[Schema]]:
 
     bundle_item = _list_item_schema("list_bundles", "OverviewBundleItem", "bundle_id")
     sections = {
-        "file": _section_schema("OverviewFileSection", "the file", file=_nested(
+        "file": _section_schema("OverviewFileSection", file=_nested(
             file_view_schema, "the fields your role may see, the rest named in `withheld`; "
             "null: the registry is unavailable")),
         "placement": _section_schema(
-            "OverviewPlacementSection", "placement",
+            "OverviewPlacementSection",
             case=_nested(placement.PlacementCaseReply, "null: not reported in"),
             eligibility=_nested(placement.PlacementEligibilityReply, "the modes open")),
         "benefits": _section_schema(
-            "OverviewBenefitsSection", "benefits",
+            "OverviewBenefitsSection",
             benefits=_nested(benefits_contract.VeteranBenefitsReply,
                              "entitlements, card, offers, relief and visits")),
         "petitions": _section_schema(
-            "OverviewPetitionsSection", "petitions",
+            "OverviewPetitionsSection",
             items=_nested(disputes.PetitionSummary, "this veteran's petitions", many=True),
             complete=fields.Boolean(required=True, allow_none=True, metadata={
                 "description": "false: more petitions were in reach than were searched"})),
         "proxy_cases": _section_schema(
-            "OverviewProxyCasesSection", "proxy cases",
+            "OverviewProxyCasesSection",
             items=_nested(_list_item_schema("list_proxy_cases", "OverviewProxyCase",
                                             "proxy_case_id"),
                           "this veteran's proxy cases", many=True),
             complete=fields.Boolean(required=True, allow_none=True, metadata={
                 "description": "false: more proxy cases were in reach than were searched"})),
         "employment": _section_schema(
-            "OverviewEmploymentSection", "employment",
+            "OverviewEmploymentSection",
             job_seeker=_nested(employment.JobSeekerReply, "null: not a job seeker"),
             matches=_nested(employment.MatchesReply, "open postings ranked for them")),
         "bundles": _section_schema(
-            "OverviewBundlesSection", "bundles",
+            "OverviewBundlesSection",
             items=_nested(bundle_item, "the veteran's bundles with their matters", many=True)),
     }
     reply = Schema.from_dict({

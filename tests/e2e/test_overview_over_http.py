@@ -1,14 +1,16 @@
 """Over HTTP: one veteran's whole picture from every service, each section on its own; a service stopped is
 one section unavailable within 2 s (then not called while its breaker is open), and back when it
-returns.
+returns; a bundle's status streamed as Server-Sent Events, and open streams holding no worker.
 
 The test that stops a service is the last in this module, and restarts the service with its own
 command and environment, so the package's shared system is whole again for later modules.
 """
+import json
 import statistics
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,7 +19,6 @@ import pytest
 import requests
 
 from chassis.processes import COMMANDS
-from gateway import overview as overview_module
 from tests.factories import veteran_payload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,7 +102,7 @@ def test_the_whole_picture_with_every_service_up(system, veteran):
     body = response.json()
     assert response.headers["Cache-Control"] == "no-store"
     assert set(body) == {"veteran_id", "as_of", *SECTIONS}
-    for name in ("file", "placement", "benefits", "petitions", "employment"):
+    for name in SECTIONS:
         assert (body[name]["status"], body[name]["reason"]) == ("ok", None), (name, body[name])
         assert body[name]["as_of"]
     assert body["file"]["file"]["veteran_id"] == veteran_id and body["file"]["file"]["name"]
@@ -112,18 +113,9 @@ def test_the_whole_picture_with_every_service_up(system, veteran):
     assert body["petitions"]["complete"] is True
     assert body["employment"]["job_seeker"]["veteran_id"] == veteran_id
     assert body["employment"]["matches"]["veteran_id"] == veteran_id
-    # Until the disputes contract lists proxy cases, that section is not offered.
-    if "list_proxy_cases" in overview_module.ROUTES:
-        assert (body["proxy_cases"]["status"], body["proxy_cases"]["items"]) == ("ok", [])
-    else:
-        assert (body["proxy_cases"]["status"], body["proxy_cases"]["reason"]) == (
-            "unavailable", "not_offered")
-    # Until the bundle service's routes are in contracts/api_routes.py, it offers no list.
-    if "list_bundles" in overview_module.ROUTES:
-        assert (body["bundles"]["status"], body["bundles"]["items"]) == ("ok", [])
-    else:
-        assert (body["bundles"]["status"], body["bundles"]["reason"]) == (
-            "unavailable", "not_offered")
+    assert body["proxy_cases"] == {"status": "ok", "as_of": body["proxy_cases"]["as_of"],
+                                   "reason": None, "items": [], "complete": True}
+    assert (body["bundles"]["status"], body["bundles"]["items"]) == ("ok", [])
     assert max(timings) < 2.0, timings
     print(f"\noverview, all up: p50 {statistics.median(timings) * 1000:.0f} ms, "
           f"max {max(timings) * 1000:.0f} ms over {len(timings)}")
@@ -135,14 +127,15 @@ def test_each_role_sees_the_sections_its_own_operations_allow_and_the_reads_are_
     own = session(system, ["veteran"], "veteran-ov", veteran_id=veteran_id)
     body = overview(own, system, veteran_id)[0].json()
     assert body["file"]["file"]["id_number"]  # their own file, whole
+    assert all(body[name]["status"] == "ok" for name in SECTIONS)
     assert body["petitions"]["items"][0]["petition_id"] == veteran["petition_id"]
 
     clerk = session(system, ["registry_clerk"], "clerk-ov")
     body = overview(clerk, system, veteran_id)[0].json()
     assert body["file"]["status"] == "ok"
-    for name in ("placement", "benefits", "petitions", "employment"):
+    for name in ("placement", "benefits", "petitions", "proxy_cases", "employment"):
         assert (body[name]["status"], body[name]["as_of"]) == ("forbidden", None), name
-    assert body["proxy_cases"]["status"] in ("forbidden", "unavailable")
+    assert body["bundles"]["status"] == "ok"  # a registry clerk follows bundles
 
     employment = session(system, ["employment_officer"], "employment-ov")
     body = overview(employment, system, veteran_id)[0].json()
@@ -167,6 +160,159 @@ def test_each_role_sees_the_sections_its_own_operations_allow_and_the_reads_are_
     file_read = next(item for item in log if item["subject"] == "employment-ov"
                      and item["action"] == "veteran_overview.file")
     assert "name" in file_read["fields"] and "id_number" not in file_read["fields"]
+
+
+@pytest.fixture(scope="module")
+def bundled(system):
+    """Another veteran, with a discharge bundle submitted by themself."""
+    base = system["base"] + API
+    registered = system["http"].post(f"{base}/veterans", timeout=15,
+                                     json=veteran_payload(service_station=STATION))
+    assert registered.status_code == 201, registered.text
+    veteran_id = registered.json()["veteran_id"]
+    own = session(system, ["veteran"], "bundled-ov", veteran_id=veteran_id)
+    submitted = until("submit the bundle", lambda: own.post(f"{base}/bundles", timeout=15, json={
+        "discharge_approved_on": (date.today() - timedelta(days=5)).isoformat(),
+        "placement_mode": "self_employment"}), lambda r: r.status_code == 201).json()
+    return {"veteran_id": veteran_id, "bundle_id": submitted["bundle_id"], "http": own}
+
+
+class EventStream:
+    """A Server-Sent Events client, enough for the test: each event a dict, comments too."""
+
+    def __init__(self, response):
+        self.response = response
+        self.lines = response.iter_lines(decode_unicode=True, chunk_size=1)
+
+    def next(self) -> dict:
+        event = {}
+        for line in self.lines:
+            if line == "":
+                if event:
+                    return event
+                continue
+            name, _, value = line.partition(":")
+            event[name or "comment"] = value.lstrip(" ")
+        raise AssertionError("the stream ended")
+
+    def bundle_until(self, condition, timeout=10.0) -> dict:
+        """Bundle events until one whose data meets `condition` (departments change bundles
+        too, so other versions may come first); each id higher than the one before."""
+        deadline, last = time.monotonic() + timeout, -1
+        while time.monotonic() < deadline:
+            event = self.next()
+            if event.get("event") != "bundle":
+                continue
+            assert int(event["id"]) > last
+            last = int(event["id"])
+            data = json.loads(event["data"])
+            assert data["version"] == last
+            if condition(data):
+                return data
+        pytest.fail(f"no such bundle event within {timeout} s")
+
+    def close(self):
+        self.response.close()
+
+
+def _stream(http, system, bundle_id, **headers):
+    return http.get(f"{system['base']}{API}/bundles/{bundle_id}/stream", stream=True,
+                    timeout=(5, 20), headers=headers)
+
+
+def _withdraw(bundled, system, bundle: dict) -> str:
+    """The veteran withdraws an open matter: the bundle's version grows."""
+    for matter in [m["matter"] for m in bundle["matters"]
+                   if m["applies"] and m["chosen"] and not m["final"]]:
+        response = bundled["http"].post(
+            f"{system['base']}{API}/bundles/{bundled['bundle_id']}/matters/{matter}/withdrawal",
+            json={"reason": "已自行办理"}, timeout=15)
+        if response.status_code == 200:
+            return matter
+    pytest.fail(f"no open matter could be withdrawn: {bundle['matters']}")
+
+
+def _withdrawn(matter):
+    return lambda data: any(m["matter"] == matter and m["status"] == "withdrawn"
+                            for m in data["matters"])
+
+
+def test_a_bundle_streamed_from_its_current_state_through_each_change(system, bundled):
+    own, bundle_id = bundled["http"], bundled["bundle_id"]
+    response = _stream(own, system, bundle_id)
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    assert response.headers["Cache-Control"] == "no-store"
+    events = EventStream(response)
+    assert events.next() == {"retry": "3000"}
+    first = events.next()
+    assert first["event"] == "bundle"
+    current = json.loads(first["data"])
+    assert (current["bundle_id"], str(current["version"])) == (bundle_id, first["id"])
+    matter = _withdraw(bundled, system, current)
+    started = time.monotonic()
+    current = events.bundle_until(_withdrawn(matter))
+    assert time.monotonic() - started < 5  # polled every second
+    events.close()
+
+    # Reconnecting with the last id seen: nothing older again, the next change when it comes.
+    events = EventStream(_stream(own, system, bundle_id,
+                                 **{"Last-Event-ID": str(current["version"])}))
+    assert events.next() == {"retry": "3000"}
+    matter = _withdraw(bundled, system, current)
+    newer = events.bundle_until(_withdrawn(matter))
+    assert newer["version"] > current["version"]
+    events.close()
+
+    # As open as reading the bundle: another veteran or station finds none; an auditor may not.
+    stranger = session(system, ["veteran"], "stranger-ov", veteran_id=str(uuid.uuid4()))
+    assert _stream(stranger, system, bundle_id).status_code == 404
+    other = session(system, ["station_worker"], "other-ov", stations=[OTHER_STATION])
+    assert _stream(other, system, bundle_id).status_code == 404
+    auditor = session(system, ["auditor"], "auditor-ov")
+    assert _stream(auditor, system, bundle_id).status_code == 403
+    assert _stream(own, system, "not-a-bundle").status_code == 404
+    log = own.get(f"{system['base']}{API}/me/access-log", timeout=15).json()["items"]
+    assert any(item["action"] == "bundle_stream" for item in log)
+
+    # The overview shows the bundle with its matters.
+    body = overview(own, system, bundled["veteran_id"])[0].json()
+    assert body["bundles"]["status"] == "ok"
+    (shown,) = body["bundles"]["items"]
+    assert shown["bundle_id"] == bundle_id and shown["matters"]
+
+
+def test_streams_beyond_the_worker_pool_leave_normal_requests_answering(system, bundled):
+    """The gateway has 20 workers; 30 open streams hold none of them."""
+    station = session(system, ["station_worker"], "station-ov", stations=[STATION])
+    streams, latest = [], None
+    try:
+        for _ in range(30):
+            http = session(system, ["station_worker"], "station-ov", stations=[STATION])
+            response = _stream(http, system, bundled["bundle_id"])
+            assert response.status_code == 200, response.text
+            streams.append(EventStream(response))
+            streams[-1].next()  # retry
+            latest = json.loads(streams[-1].next()["data"])
+        # Were the streams holding workers, all 20 would be taken and these would wait.
+        me = f"{system['base']}{API}/me"
+
+        def ask(_):
+            started = time.monotonic()
+            return station.get(me, timeout=15).status_code, time.monotonic() - started
+
+        with ThreadPoolExecutor(10) as pool:
+            answered = list(pool.map(ask, range(30)))
+        assert [status for status, _ in answered] == [200] * 30
+        assert max(seconds for _, seconds in answered) < 2.0
+        response, seconds = overview(station, system, bundled["veteran_id"])
+        assert response.status_code == 200 and seconds < 2.0
+        matter = _withdraw(bundled, system, latest)
+        for stream in streams:
+            stream.bundle_until(_withdrawn(matter))
+    finally:
+        for stream in streams:
+            stream.close()
 
 
 # -- last in the module: a service stopped, then started again ---------------------------------

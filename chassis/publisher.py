@@ -120,7 +120,7 @@ class ConfirmedPublisher:
             # pika only buffers what basic_publish is given; the socket is written while the
             # loop runs. Write it all now, or the batch would sit in our memory while the caller
             # builds the next one, instead of being written to disk by the broker meanwhile.
-            self._wait(lambda: self._connection._get_write_buffer_size() == 0)
+            self._wait(self._written)
         except BaseException as exc:
             self._fail(exc)
             raise
@@ -141,6 +141,15 @@ class ConfirmedPublisher:
         returned = [i for i in self._returned if i in sent.message_ids]
         self._returned = [i for i in self._returned if i not in sent.message_ids]
         return len(returned)
+
+    def _written(self) -> bool:
+        """Whether pika has handed everything buffered to the socket, asked as pika's own
+        BlockingConnection asks it. A connection that lost its transport (the broker went away
+        mid-batch) has nothing left to write: the batch is then never confirmed, and `_wait`
+        or `confirmed` raises PublishFailed, which the relay retries."""
+        connection = self._connection
+        return not getattr(connection, "_transport", None) or \
+            connection._get_write_buffer_size() == 0
 
     def _fail(self, exc: BaseException) -> None:
         """Whatever broke a batch, the next one starts on a new connection, awaiting nothing:

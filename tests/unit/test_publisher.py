@@ -19,6 +19,7 @@ class FakeBroker:
         self.connections = []
         self.break_at: int | None = None
         self.confirm_up_to: int | None = None  # None: confirm every publish
+        self.lose_transport_at: int | None = None  # the n-th publish finds the socket gone
         self.nack: set[int] = set()
 
     def __call__(self, params, on_open_callback, on_open_error_callback, on_close_callback):
@@ -42,8 +43,10 @@ class FakeConnection:
     def close(self):
         self.is_open, self.is_closed = False, True
 
+    _transport = SimpleNamespace(get_write_buffer_size=lambda: 0)  # on the wire at once
+
     def _get_write_buffer_size(self):
-        return 0  # every publish is on the wire at once
+        return self._transport.get_write_buffer_size()  # as pika: fails once the socket is gone
 
     # -- its ioloop --
     def activate_poller(self):
@@ -92,6 +95,9 @@ class FakeChannel:
             raise pika.exceptions.StreamLostError("connection reset by peer")
         self.published += 1
         self.pending.append(self.published)  # delivery tags count from 1 on each channel
+        if self.published == self.broker.lose_transport_at:
+            # pika drops the transport when the broker goes away; our callback comes later.
+            self.broker.connections[-1]._transport = None
 
 
 def messages(count, first=0):
@@ -170,3 +176,14 @@ def test_a_refused_message_fails_its_batch_not_the_one_before(broker):
         publisher.confirmed(second)
     assert publisher.publish(messages(1)) == 0  # on a new connection
     assert len(broker.connections) == 2
+
+
+def test_a_batch_whose_connection_is_lost_while_sending_fails_as_a_publish_failure(broker):
+    """Not an AttributeError from pika's missing transport, which killed the relay when
+    RabbitMQ restarted (make faults, drill 3): a PublishFailed, which the relay retries."""
+    publisher = ConfirmedPublisher("amqp://guest:guest@localhost/", "registry.events",
+                                   timeout=0.3)
+    broker.confirm_up_to = 0
+    broker.lose_transport_at = 2
+    with pytest.raises(PublishFailed):
+        publisher.confirmed(publisher.send(messages(3)))

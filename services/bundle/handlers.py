@@ -348,9 +348,10 @@ def open_bundle_of(cur, veteran_id: str) -> str | None:
     return row[0] if row else None
 
 
-def on_owner_event(ctx: Context, cur, event: RecordedEvent, outbox: OutboxAccess) -> int:
-    """One of our services' events, in the inbox's transaction: the facts it brings, and the
-    step it means for the veteran's open bundle. Returns the bundle events written."""
+def on_owner_event(ctx: Context, cur, event: RecordedEvent, outbox: OutboxAccess,
+                   source: str = "service") -> int:
+    """One of our services' events (`source`'s), in the inbox's transaction: the facts it brings,
+    and the step it means for the veteran's open bundle. Returns the bundle events written."""
     take_facts(cur, event)
     veteran_id = event.data.get("veteran_id")
     specs = [s for s in ctx.catalogue.listening_to(event.event_type)
@@ -384,14 +385,9 @@ def on_owner_event(ctx: Context, cur, event: RecordedEvent, outbox: OutboxAccess
         return out
 
     meta = Metadata(correlation_id=event.correlation_id or new_id(),
-                    causation_id=event.event_id, actor=f"system:{_source(event)}")
+                    causation_id=event.event_id, actor=f"system:{source}")
     written = write(ctx, cur, bundle_id, decide, meta, outbox=outbox)
     return len(written.new)
-
-
-def _source(event: RecordedEvent) -> str:
-    return "placement" if event.event_type in ("ReportedIn", "ModeChosen", "SubsidyAssessed",
-                                               "SubsidyPaid", "PlacementForfeited") else "service"
 
 
 def on_command_outcome(ctx: Context, cur, command: OutboxCommand) -> None:

@@ -343,30 +343,30 @@ class BundleService:
 
     # -- our services' events ---------------------------------------------------------------------
 
-    def _follow(self, event: RecordedEvent) -> None:
+    def _follow(self, event: RecordedEvent, source: str) -> None:
         with self.inbox.once(event) as cur:
             if cur is None:
                 return  # a repeat, or waiting for an earlier event of its stream
-            written = handlers.on_owner_event(self.ctx, cur, event, self._outbox())
+            written = handlers.on_owner_event(self.ctx, cur, event, self._outbox(), source)
         if written:
             log.info("bundle.matter_moved", event_type=event.event_type, events=written)
             self._react()
 
     @subscribe("registry", followed("registry"))
     def on_registry_event(self, event: RecordedEvent) -> None:
-        self._follow(event)
+        self._follow(event, "registry")
 
     @subscribe("placement", followed("placement"))
     def on_placement_event(self, event: RecordedEvent) -> None:
-        self._follow(event)
+        self._follow(event, "placement")
 
     @subscribe("benefits", followed("benefits"))
     def on_benefits_event(self, event: RecordedEvent) -> None:
-        self._follow(event)
+        self._follow(event, "benefits")
 
     @subscribe("employment", followed("employment"))
     def on_employment_event(self, event: RecordedEvent) -> None:
-        self._follow(event)
+        self._follow(event, "employment")
 
     # -- the notices: refusals, overdue matters (fired by the deadline runner), completions -------
 

@@ -8,24 +8,24 @@ import platform
 import random
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg2
 import requests
 import structlog
 
-from bench import paths
+from bench import bus, measure, paths, peer, web
 from bench.data import registration_requests
+from bench.measure import feed_list
 from bench.report import print_table, write_chart
-from bench.stats import Figure, percentile
+from bench.stats import interleaved, row
 from chassis.db import Database
 from chassis.migrate import CHASSIS_MIGRATIONS, migrate, service_migrations
 from chassis.processes import COMMANDS, stop
+from chassis.relay import Relay
 from chassis.store import PostgresEventStore
 from contracts import registry as contract
 from gateway.tokens import TokenSettings, ensure_signing_key, mint
@@ -40,6 +40,11 @@ GATEWAY_PORT, NOOP_PORT, BARE_READ_PORT = 8790, 8791, 8792
 # git ignores, so no key is ever committed.
 KEYS = RESULTS / "logs" / "keys"
 REPS = int(os.environ.get("VETLIFE_BENCH_REPS", "3"))
+# Each repetition alternates this many slices of ours and of the ceiling (stats.interleaved).
+SLICES = int(os.environ.get("VETLIFE_BENCH_SLICES", "4"))
+WRITER_SECONDS, HTTP_SECONDS = 1.5, 2.0  # per slice
+PEER_SLICE = 300  # registrations per slice, each side
+RELAY_EVENTS = 10_000  # per slice, each side
 BIN = Path(sys.executable).parent
 
 
@@ -49,7 +54,7 @@ def say(text: str) -> None:
 
 def fresh(name: str, *services: str, chassis: bool = True) -> str:
     """A new, migrated database; the gateway's holds only its own tables (chassis=False)."""
-    admin = psycopg2.connect(f"{PG}/postgres")
+    admin = paths.connect(f"{PG}/postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -61,7 +66,7 @@ def fresh(name: str, *services: str, chassis: bool = True) -> str:
 
 
 def empty_database(name: str) -> str:
-    admin = psycopg2.connect(f"{PG}/postgres")
+    admin = paths.connect(f"{PG}/postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -72,42 +77,6 @@ def empty_database(name: str) -> str:
 
 def store_for(url: str) -> PostgresEventStore:
     return PostgresEventStore(Database(url), "registry_events", upcast=contract.upcast)
-
-
-def row(name, ours: Figure, ceiling: Figure, target: float, unit: str, ratios: list[float],
-        ceiling_name: str) -> dict:
-    ratio = statistics.median(ratios)
-    return {
-        "name": name, "ceiling_name": ceiling_name, "unit": unit,
-        "ours": round(ours.median, 1), "ours_min": round(ours.low, 1),
-        "ours_max": round(ours.high, 1),
-        "ceiling": round(ceiling.median, 1), "ceiling_min": round(ceiling.low, 1),
-        "ceiling_max": round(ceiling.high, 1),
-        "ratio": round(ratio, 3), "ratio_min": round(min(ratios), 3),
-        "ratio_max": round(max(ratios), 3), "target": target, "met": ratio >= target,
-    }
-
-
-def pair(name, ceiling_name, ours_fn, ceiling_fn, target, unit="events/s", slices=1):
-    """Run ours and the ceiling back to back, REPS times; the ratio is taken per repetition.
-
-    With `slices`, a repetition alternates ours and the ceiling that many times and takes the
-    means, so a burst of other work on the machine falls on both alike.
-    """
-    ours_runs, ceiling_runs = [], []
-    for rep in range(REPS):
-        ours_slices, ceiling_slices = [], []
-        for _ in range(slices):
-            ours_slices.append(ours_fn())
-            ceiling_slices.append(ceiling_fn())
-        ours_runs.append(statistics.fmean(ours_slices))
-        ceiling_runs.append(statistics.fmean(ceiling_slices))
-        say(f"{name} #{rep + 1}: ours {ours_runs[-1]:.0f} {unit}, "
-            f"ceiling {ceiling_runs[-1]:.0f} {unit}")
-    ratios = [o / c for o, c in zip(ours_runs, ceiling_runs, strict=True)]
-    as_figure = lambda runs: Figure(statistics.median(runs), min(runs), max(runs), runs)  # noqa: E731
-    return row(name, as_figure(ours_runs), as_figure(ceiling_runs), target, unit, ratios,
-               ceiling_name)
 
 
 def refuse_taken_ports() -> None:
@@ -186,51 +155,75 @@ def main() -> int:
     hr_url = fresh("vetlife_bench_hr", "hr_department")
     gateway_url = fresh("vetlife_bench_gateway", "gateway", chassis=False)
     store = store_for(store_url)
+    raw = paths.raw_connection(store_url)
     data = paths.sample_data(10_000)
     bodies = registration_requests(40_000)
     rows = []
 
-    single = data[:1000]
-    rows.append(pair("store append, 1 event per command", "psycopg2 insert + commit, 1 row",
-                     lambda: paths.ours_append_single(store, single),
-                     lambda: paths.raw_insert_single(store_url, single), 0.8))
-    rows.append(pair("store append, batches of 100", "psycopg2 execute_values, 100 rows",
-                     lambda: paths.ours_append_batch(store, data),
-                     lambda: paths.raw_insert_batch(store_url, data), 0.7))
-    es_db = empty_database("vetlife_bench_eventsourcing")
-    app = paths.eventsourcing_app(es_db)
-    rows.append(pair("our append path, 1 event per command", "eventsourcing 9.5 Application.save",
-                     lambda: paths.ours_append_single(store, single),
-                     lambda: paths.eventsourcing_save(app, single), 2.0))
+    def pair(name, ceiling_name, ours, ceiling, target, unit="events/s", slices=SLICES):
+        ours_runs, ceiling_runs = interleaved(ours, ceiling, REPS, slices, say, name, unit)
+        rows.append(row(name, ceiling_name, ours_runs, ceiling_runs, target, unit, slices))
+
+    single = lambda k: data[(k % 10) * 600:(k % 10) * 600 + 600]  # noqa: E731
+    pair("store append, 1 event per command",
+         "psycopg2 autocommit INSERT of the same event and command rows, 1 statement",
+         lambda k: paths.ours_append_single(store, single(k)),
+         lambda k: paths.raw_insert_single(raw, single(k)), 0.8)
+    batch = lambda k: data[(k % 2) * 5000:(k % 2) * 5000 + 5000]  # noqa: E731
+    pair("store append, batches of 100",
+         "psycopg2 COPY of the same 100 event rows, autocommit (its own transaction)",
+         lambda k: paths.ours_append_batch(store, batch(k)),
+         lambda k: paths.raw_insert_batch(raw, batch(k)), 0.7)
+    pair("store append, 4 writers on different streams together",
+         "1 writer, the same appends",
+         lambda k: paths.writers_rate(store, data[k % len(data)], 4, WRITER_SECONDS),
+         lambda k: paths.writers_rate(store, data[k % len(data)], 1, WRITER_SECONDS), 0.8)
+    raw.close()
+
+    app = peer.eventsourcing_app(empty_database("vetlife_bench_eventsourcing"))
+    # Each side registers each command once, in its own database.
+    commands = peer.register_commands(REPS * SLICES * PEER_SLICE, "330703")
+    chunk = lambda k: commands[k * PEER_SLICE:(k + 1) * PEER_SLICE]  # noqa: E731
+    pair("registration command (decide, serialise, append: handlers.register_veteran)",
+         "eventsourcing 9.5 Application: the same decision, aggregate + ID claim saved",
+         lambda k: peer.ours_register(store, chunk(k)),
+         lambda k: peer.eventsourcing_register(app, chunk(k)), 2.0, "commands/s")
+    app.close()
+    store.db.close()  # connections are scarce when other suites share the server
 
     hr_queue = "evt-registry-VeteranRegistered--hr_department.on_veteran_registered"
-    paths.forget_subscribers(AMQP, [hr_queue, f"{hr_queue}.dead-letters"])
+    bus.forget_subscribers(AMQP, [hr_queue, f"{hr_queue}.dead-letters"])
     relay_store = store_for(relay_url)
-    paths.ours_append_batch(relay_store, data + paths.sample_data(10_000)[:10_000])
+    paths.ours_append_batch(relay_store, data[:RELAY_EVENTS])
     count = relay_store.head()
-    paths.bind_sink(AMQP)
-    rows.append(pair("relay publish (store -> RabbitMQ, confirmed)",
-                     "pika publish, async confirms, same messages",
-                     lambda: paths.ours_relay(relay_store, AMQP, count),
-                     lambda: paths.raw_pika_publish(relay_store, AMQP, count), 0.7))
-    rows.append(pair("projection rebuild (veteran list)",
-                     "psycopg2 batched read + batched insert",
-                     lambda: paths.ours_rebuild(relay_store),
-                     lambda: paths.raw_rebuild(relay_url), 0.5))
+    bus.bind_sink(AMQP)
+    relay = Relay("registry", relay_store, AMQP, contract.public_form, checkpoint="bench-relay")
+    messages = bus.outgoing_messages(relay_store, AMQP, count)
+    ceiling_conn = bus.checkpoint_connection(relay_url)
+    pair("relay publish (store -> RabbitMQ, persistent, confirmed, checkpointed)",
+         "pika: the same messages ready-made, batches of 500, unlimited in flight, checkpoint "
+         "per confirmed batch",
+         lambda k: bus.ours_relay(relay, AMQP, count),
+         lambda k: bus.raw_pika_relay(ceiling_conn, AMQP, messages, relay.batch_size), 0.7)
+    ceiling_conn.close()
+    pair("projection rebuild (veteran list)", "psycopg2 batched read + batched insert",
+         lambda k: paths.ours_rebuild(relay_store), lambda k: paths.raw_rebuild(relay_url), 0.5,
+         slices=2)
 
     env = {**os.environ, "AMQP_URI": AMQP, "REGISTRY_DATABASE_URL": registry_url,
            "HR_DATABASE_URL": hr_url, "GATEWAY_DATABASE_URL": gateway_url,
            "VETLIFE_KEY_DIR": str(KEYS), "AUDIT_ANCHOR_PATH": str(KEYS / "audit-anchors.jsonl"),
            "GATEWAY_PORT": str(GATEWAY_PORT), "GATEWAY_ADDRESS": "127.0.0.1",
            "NOOP_PORT": str(NOOP_PORT), "BARE_READ_PORT": str(BARE_READ_PORT),
-           "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+           # make up's level (every config's default): our processes and the ceilings alike.
+           "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)}
     # The gateway must trust only the key made here, never one an outer environment names.
     for name in ("VETLIFE_JWKS_URL", "VETLIFE_JWKS_PATH", "VETLIFE_SIGNING_KEY_PATH",
                  "VETLIFE_TOKEN_ISSUER", "VETLIFE_TOKEN_AUDIENCE"):
         env.pop(name, None)
     auth = clerk_credentials(env)
     # The subscriber's queue must not hold the relay benchmark's events from other databases.
-    paths.forget_subscribers(AMQP, [hr_queue, f"{hr_queue}.dead-letters", "bench-sink"])
+    bus.forget_subscribers(AMQP, [hr_queue, f"{hr_queue}.dead-letters", bus.SINK])
     processes = start_processes(env)
     latency = {}
     try:
@@ -242,27 +235,31 @@ def main() -> int:
         wait_http(noop, "post", "{}")
         say("processes up")
         feed = iter(bodies)
-        rows.append(pair("POST /api/v1/veterans via gateway -> registry, 8 clients",
-                         "no-op nameko RPC behind an HTTP entrypoint, 8 clients",
-                         lambda: paths.http_load(f"{gateway}/api/v1/veterans", feed_list(feed),
-                                                 auth),
-                         lambda: paths.http_load(noop, bodies[:4000], auth), 0.7, "requests/s"))
+        web.warm_up(lambda: web.http_load(f"{gateway}/api/v1/veterans", feed_list(feed, 300), auth,
+                                          seconds=1.0))
+        pair("POST /api/v1/veterans via gateway -> registry, 8 clients",
+             "no-op nameko RPC behind an HTTP entrypoint, 8 clients",
+             lambda k: web.http_load(f"{gateway}/api/v1/veterans", feed_list(feed, 1500), auth,
+                                     seconds=HTTP_SECONDS),
+             lambda k: web.http_load(noop, bodies[:4000], auth, seconds=HTTP_SECONDS),
+             0.6, "requests/s")
         say("registering 1000 files to read")
-        ids = paths.register_files(f"{gateway}/api/v1/veterans", feed_list(feed, 1000), auth)
+        ids = web.register_files(f"{gateway}/api/v1/veterans", feed_list(feed, 1000), auth)
         random.Random(20201231).shuffle(ids)
         wait_http(f"{bare}/{ids[0]}", want=200)
         same_reply(f"{gateway}/api/v1/veterans/{ids[0]}", f"{bare}/{ids[0]}", auth)
-        rows.append(pair("GET /api/v1/veterans/{id} with audit (gateway: token check, RPC, "
-                         "audit write), 8 clients",
-                         "the same read without token check and audit, 8 clients",
-                         lambda: paths.http_read_load(
-                             [f"{gateway}/api/v1/veterans/{v}" for v in ids], auth, seconds=2),
-                         lambda: paths.http_read_load([f"{bare}/{v}" for v in ids], auth,
-                                                      seconds=2),
-                         0.7, "requests/s", slices=3))
-        latency = measure_latency(gateway, registry_url, hr_url, feed, 100, auth)
-        latency["below_saturation"] = measure_latency(gateway, registry_url, hr_url, feed, 50,
-                                                      auth)
+        web.warm_up(lambda: web.http_read_load([f"{gateway}/api/v1/veterans/{v}" for v in ids],
+                                               auth, seconds=1.0))
+        pair("GET /api/v1/veterans/{id} with audit (gateway: token check, RPC, audit write), "
+             "8 clients", "the same read without token check and audit, 8 clients",
+             lambda k: web.http_read_load([f"{gateway}/api/v1/veterans/{v}" for v in ids], auth,
+                                          seconds=HTTP_SECONDS),
+             lambda k: web.http_read_load([f"{bare}/{v}" for v in ids], auth,
+                                          seconds=HTTP_SECONDS),
+             0.7, "requests/s")
+        latency = measure.latency(gateway, registry_url, hr_url, feed, 100, auth, REPS, say)
+        latency["below_saturation"] = measure.latency(gateway, registry_url, hr_url, feed, 50,
+                                                      auth, REPS, say)
     finally:
         stop(processes.values())
 
@@ -270,7 +267,8 @@ def main() -> int:
     result = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+                    "platform": platform.platform(),
+                    "load_average": [round(x, 1) for x in os.getloadavg()]},
         "repetitions": REPS,
         "rows": rows,
         "latency": latency,
@@ -284,81 +282,25 @@ def main() -> int:
     return 0
 
 
-def feed_list(feed, size: int = 4000) -> list[str]:
-    """Fresh registrations for one run: each ID number is used once."""
-    return [next(feed) for _ in range(size)]
-
-
-def measure_latency(gateway: str, registry_url: str, hr_url: str, feed, per_second: int,
-                    auth: dict) -> dict:
-    """Commit of a registration -> commit of the reference subscriber's row, at a steady rate.
-
-    The issue's rate is 100/s; 50/s is measured as well, below what this machine sustains with
-    the load generator, relay and subscriber sharing its two cores."""
-    runs = []
-    samples_all = []
-    for rep in range(REPS):
-        with psycopg2.connect(registry_url) as conn, conn.cursor() as cur:
-            cur.execute("SELECT position FROM store_head")
-            since = cur.fetchone()[0]
-        sent = paths.paced_commands(f"{gateway}/api/v1/veterans",
-                                    feed_list(feed, per_second * 8), per_second, 8, auth)
-        deadline = time.monotonic() + 60
-        samples = []
-        while time.monotonic() < deadline:
-            samples = paths.commit_to_subscriber_ms(registry_url, hr_url, since)
-            if len(samples) >= sent:
-                break
-            time.sleep(0.5)
-        if len(samples) < sent:
-            raise RuntimeError(f"only {len(samples)} of {sent} registrations reached the subscriber")
-        runs.append({q: percentile(samples, q) for q in (50, 95, 99)})
-        samples_all.extend(samples)
-        say(f"latency at {per_second}/s #{rep + 1}: p50 {runs[-1][50]:.1f} ms, p95 {runs[-1][95]:.1f} ms, "
-            f"p99 {runs[-1][99]:.1f} ms over {len(samples)} commands")
-    summary = {}
-    for q in (50, 95, 99):
-        values = [r[q] for r in runs]
-        summary[f"p{q}_ms"] = round(statistics.median(values), 1)
-        summary[f"p{q}_ms_min"] = round(min(values), 1)
-        summary[f"p{q}_ms_max"] = round(max(values), 1)
-    summary.update({"rate_per_s": per_second, "commands_per_run": per_second * 8,
-                    "target_p50_ms": 25,
-                    "target_p99_ms": 150})
-    summary["met"] = summary["p50_ms"] <= 25 and summary["p99_ms"] <= 150
-    return summary
-
-
 def measure_growth() -> dict:
-    """A veteran file's load time with 10 thousand, then 1 million events in the store."""
-    url = fresh("vetlife_bench_growth", "registry")
-    store = store_for(url)
-    p99, p50 = {}, {}
-    for size in (10_000, 1_000_000):
-        say(f"growing the store to {size:,} events")
-        paths.grow_store(url, size)
-        runs = [paths.load_times_ms(store, 1000) for _ in range(REPS)]
-        p99[size] = Figure(*_spread([percentile(r, 99) for r in runs]))
-        p50[size] = Figure(*_spread([percentile(r, 50) for r in runs]))
-        say(f"file load at {size:,} events: p50 {p50[size].median:.2f} ms, "
-            f"p99 {p99[size].median:.2f} ms (1000 files, {REPS} runs)")
-    store.db.close()
-    admin = psycopg2.connect(f"{PG}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:  # a gigabyte we no longer need
-        cur.execute('DROP DATABASE IF EXISTS "vetlife_bench_growth" WITH (FORCE)')
-    admin.close()
-    small, large = p99[10_000], p99[1_000_000]
-    ratio = large.median / small.median
-    return {"p99_ms_10k": round(small.median, 2), "p99_ms_10k_min": round(small.low, 2),
-            "p99_ms_10k_max": round(small.high, 2), "p99_ms_1m": round(large.median, 2),
-            "p99_ms_1m_min": round(large.low, 2), "p99_ms_1m_max": round(large.high, 2),
-            "p50_ms_10k": round(p50[10_000].median, 2), "p50_ms_1m": round(p50[1_000_000].median, 2),
-            "ratio": round(ratio, 3), "target": 1.5, "met": ratio <= 1.5}
-
-
-def _spread(values: list[float]) -> tuple:
-    return statistics.median(values), min(values), max(values), values
+    """File load times in a store of 10 thousand and one of 1 million events, side by side."""
+    small_url = fresh("vetlife_bench_growth_10k", "registry")
+    large_url = fresh("vetlife_bench_growth_1m", "registry")
+    say("growing two stores: 10,000 and 1,000,000 events")
+    paths.grow_store(small_url, 10_000)
+    paths.grow_store(large_url, 1_000_000)
+    small, large = store_for(small_url), store_for(large_url)
+    try:
+        return measure.growth(small, large, REPS, say)
+    finally:
+        small.db.close()
+        large.db.close()
+        admin = paths.connect(f"{PG}/postgres")
+        admin.autocommit = True
+        with admin.cursor() as cur:  # a gigabyte we no longer need
+            cur.execute('DROP DATABASE IF EXISTS "vetlife_bench_growth_1m" WITH (FORCE)')
+            cur.execute('DROP DATABASE IF EXISTS "vetlife_bench_growth_10k" WITH (FORCE)')
+        admin.close()
 
 
 if __name__ == "__main__":

@@ -108,6 +108,10 @@ class MatterOverdueV1(Schema):
     bundle_id, matter, attempt, due_on = _s(), _s(), _i(), _d()
 
 
+class MatterTermSetV1(Schema):
+    bundle_id, matter, attempt, due_on = _s(), _s(), _i(), _d()
+
+
 class MatterFollowedUpV1(Schema):
     bundle_id, matter, note, on = _s(), _s(), _s(), _d()
 
@@ -130,6 +134,7 @@ EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "MatterRefused": MatterRefusedV1,
     **{f"MatterWithdrawn.{d}": MatterWithdrawnV1 for d in DEPARTMENTS},
     "MatterOverdue": MatterOverdueV1,
+    "MatterTermSet": MatterTermSetV1,
     "MatterFollowedUp": MatterFollowedUpV1,
     "MatterCommandFailed": MatterCommandFailedV1,
     "BundleCompleted": BundleCompletedV1,
@@ -179,6 +184,7 @@ PUBLIC_SCHEMAS: dict[str, type[Schema]] = {
     "MatterRefused": _public("MatterRefusedPublicV1", **_MATTER, on=_d(), correction=_b()),
     **{f"MatterWithdrawn.{d}": _withdrawn_public(d) for d in DEPARTMENTS},
     "MatterOverdue": _public("MatterOverduePublicV1", **_MATTER, due_on=_d()),
+    "MatterTermSet": _public("MatterTermSetPublicV1", **_MATTER, due_on=_d()),
     "MatterFollowedUp": _public("MatterFollowedUpPublicV1", **_BUNDLE, matter=_s(), on=_d()),
     "MatterCommandFailed": _public("MatterCommandFailedPublicV1", **_MATTER, on=_d()),
     "BundleCompleted": _public("BundleCompletedPublicV1", **_BUNDLE, outcome=_s(), on=_d()),

@@ -131,15 +131,17 @@ def lock_bundle(cur, bundle_id: str, patience: float = 30.0) -> None:
         pause = min(pause * 2, 0.05)
 
 
-def term_for(today: date) -> Callable[[MatterSpec], tuple[date | None, bool]]:
-    """A matter's last day, from today; (None, True) when the calendar cannot count it (a year
-    whose holidays are not published yet): the matter goes on the staff list, never a guess."""
+def term_for(start: date, working_days: Callable[[date, int], date] = add_working_days
+             ) -> Callable[[MatterSpec], tuple[date | None, bool]]:
+    """A matter's last day, counted from `start` (the day it was requested); (None, True) when
+    the calendar cannot count it (a year whose holidays are not published yet): the matter goes
+    on the staff list, never a guess, and gets its term once they are known (`set_terms`)."""
 
     def term(spec: MatterSpec) -> tuple[date | None, bool]:
         try:
             if spec.term.unit == "working_days":
-                return add_working_days(today, spec.term.count), False
-            return add_days(today, spec.term.count), False
+                return working_days(start, spec.term.count), False
+            return add_days(start, spec.term.count), False
         except CalendarUnknown as exc:
             log.warning("bundle.clock_unknown", matter=spec.key, error=str(exc)[:200])
             return None, True
@@ -152,14 +154,14 @@ def deadline_changes(bundle_id: str, new: list[ev.Event], clock: Clock) -> Deadl
     matter requested and found done before the bundle in one append has no clock)."""
     last: dict[str, ev.Event] = {}
     for event in new:
-        if isinstance(event, ev.MatterRequested | ev.MatterDone | ev.MatterRefused
-                      | ev.MatterWithdrawn):
+        if isinstance(event, ev.MatterRequested | ev.MatterTermSet | ev.MatterDone
+                      | ev.MatterRefused | ev.MatterWithdrawn):
             last[event.matter] = event
     if not last:
         return None
     sets, met, cancelled = [], [], []
     for key, event in last.items():
-        if isinstance(event, ev.MatterRequested):
+        if isinstance(event, ev.MatterRequested | ev.MatterTermSet):
             cancelled.append(key)  # a clock of an earlier attempt, if one still runs
             if event.due_on is not None:
                 sets.append(Deadline.on(key, event.due_on, "MatterOverdue", {
@@ -583,6 +585,33 @@ def caller_departments(caller: Caller) -> set[str] | None:
     if "department" in caller.roles and caller.department:
         own.add(caller.department)
     return own
+
+
+def set_terms(ctx: Context, working_days: Callable[[date, int], date] = add_working_days
+              ) -> int:
+    """Give every open matter requested without a term its term, now that the calendar may
+    know the year (a year's holidays added: the services restart and this runs at start and
+    hourly). Reads the staff list's `clock_unknown` rows; returns the terms set."""
+    with ctx.store.db.transaction() as cur:
+        cur.execute("SELECT bundle_id, matter FROM bundle_matters "
+                    "WHERE attention = 'clock_unknown' ORDER BY bundle_id, matter")
+        waiting = cur.fetchall()
+    done = 0
+    for bundle_id, key in waiting:
+        spec = ctx.catalogue.get(key)
+        if spec is None:
+            continue
+
+        def decide(bundle: Bundle, spec=spec) -> list[ev.Event]:
+            m = bundle.matters.get(spec.key)
+            if m is None or m.requested_on is None:
+                return []
+            return bundle.set_term(spec, term_for(m.requested_on, working_days))
+
+        meta = Metadata(actor="system:bundle")
+        with ctx.store.db.transaction() as cur:
+            done += len(write(ctx, cur, bundle_id, decide, meta).new)
+    return done
 
 
 # -- notices to the veteran -----------------------------------------------------------------------

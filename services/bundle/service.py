@@ -374,6 +374,19 @@ class BundleService:
     def react(self) -> None:
         self._react()
 
+    # -- terms that could not be counted when requested (a year's holidays not known then) -------
+
+    @timer(interval=3600, eager=True)
+    def set_terms(self) -> None:
+        self._project()
+        try:
+            count = handlers.set_terms(self.ctx)
+        except Exception as exc:  # noqa: BLE001 - the next hour tries again
+            log.warning("bundle.terms_not_set", error=type(exc).__name__)
+            return
+        if count:
+            log.info("bundle.terms_set", count=count)
+
     # -- catch-up for subscribers -----------------------------------------------------------------
 
     @rpc

@@ -5,13 +5,14 @@ refusals and overdue matters reaching the veteran and the staff lists, the notic
 """
 import json
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
 from chassis import notify
 from chassis.caller import Caller
 from chassis.clock import SHANGHAI, ManualClock
+from chassis.days import WorkingCalendar
 from chassis.db import Database
 from chassis.deadlines import DeadlineRunner, deadlines_for
 from chassis.envelope import Metadata, RecordedEvent, new_id
@@ -590,3 +591,32 @@ def test_a_notice_with_no_address_fails_at_once_and_the_local_sender_writes_its_
     assert NotificationDispatcher(db, local).deliver_pending()["sent"] == 1
     line = json.loads(log_file.read_text().splitlines()[0])
     assert line["recipient"] == veteran_id and "照片不合格" in line["body"]
+
+
+def test_a_term_the_calendar_cannot_count_yet_is_listed_then_set_once_it_can(ctx, db, clock,
+                                                                            tmp_path):
+    clock.set(datetime(2026, 12, 21, 9, 0, tzinfo=SHANGHAI))  # 10 working days run into 2027
+    veteran_id = register(ctx, db)
+    bundle_id = submit(ctx, veteran_id).bundle_id
+    bundle = read(ctx, bundle_id)
+    unknown = {k for k, m in bundle.matters.items() if m.clock_unknown}
+    assert {"household_registration", "id_card", "pension_insurance"} <= unknown
+    assert "reserve_registration" not in unknown  # calendar days are always countable
+    assert all(bundle.matters[k].due_on is None for k in unknown)
+    listed = {i["matter"] for i in staff_list(ctx, station_worker(), kind="clock_unknown")}
+    assert listed == unknown
+    # Until the year's holidays are known, nothing is guessed.
+    assert handlers.set_terms(ctx) == 0
+    # Ops add the year (here a test calendar: New Year's Day off, nothing moved).
+    (tmp_path / "2027.json").write_text(json.dumps({
+        "year": 2027, "source": "a test calendar", "holidays": ["2027-01-01"],
+        "workdays": []}))
+    calendar = WorkingCalendar(tmp_path)
+    assert handlers.set_terms(ctx, calendar.add_working_days) == len(unknown)
+    bundle = read(ctx, bundle_id)
+    household = bundle.matters["household_registration"]
+    assert (household.clock_unknown, household.due_on) == (False, date(2027, 1, 5))
+    assert staff_list(ctx, station_worker(), kind="clock_unknown") == []
+    clocks = {d["name"]: d for d in deadlines_for(db, bundle_id, ctx.clock)}
+    assert clocks["household_registration"]["due_on"] == date(2027, 1, 5)
+    assert handlers.set_terms(ctx, calendar.add_working_days) == 0  # once

@@ -229,6 +229,12 @@ class Bundle:
                     m.overdue = True
                     m._attend("overdue", event.due_on)
                 item.detail = {"due_on": event.due_on, "attempt": event.attempt}
+            case ev.MatterTermSet():
+                if event.attempt == m.attempt:
+                    m.due_on, m.clock_unknown = event.due_on, False
+                    if m.attention == "clock_unknown":
+                        m._attend(None, None)
+                item.detail = {"due_on": event.due_on, "attempt": event.attempt}
             case ev.MatterFollowedUp():
                 m.followed_up = event.note
                 m._attend(None, None)
@@ -390,6 +396,18 @@ class Bundle:
             raise WrongMatterState(f"{key} was never requested ({m.status})",
                                    {"status": [m.status]})
         return [ev.MatterFollowedUp(self.bundle_id, key, _text(note), today)]
+
+    def set_term(self, spec: MatterSpec,
+                 term: Callable[[MatterSpec], tuple[date | None, bool]]) -> list[ev.Event]:
+        """The term of an open matter requested without one, once it can be counted (`term`
+        counts from the day the matter was requested)."""
+        m = self.matters.get(spec.key)
+        if m is None or not m.is_open or not m.clock_unknown:
+            return []
+        due_on, unknown = term(spec)
+        if unknown or due_on is None:
+            return []
+        return [ev.MatterTermSet(self.bundle_id, spec.key, m.attempt, due_on)]
 
     def command_failed(self, key: str, attempt: int, error: str, today: date) -> list[ev.Event]:
         m = self.matters.get(key)

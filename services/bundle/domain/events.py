@@ -130,6 +130,15 @@ class MatterOverdue(_MatterEvent):
 
 
 @dataclass(frozen=True)
+class MatterTermSet(_MatterEvent):
+    """The term of a matter requested without one (its year's holidays were not known then),
+    counted from the day it was requested once the calendar knows them."""
+
+    attempt: int
+    due_on: date
+
+
+@dataclass(frozen=True)
 class MatterFollowedUp(_MatterEvent):
     """Someone acted on a refused or overdue matter: it leaves the staff lists."""
 
@@ -155,8 +164,8 @@ class BundleCompleted(Event):
 
 EVENT_CLASSES: dict[str, type[Event]] = {cls.kind: cls for cls in (
     BundleSubmitted, MatterRequested, MatterAcknowledged, MatterProgressed, MatterDone,
-    MatterRefused, MatterWithdrawn, MatterOverdue, MatterFollowedUp, MatterCommandFailed,
-    BundleCompleted)}
+    MatterRefused, MatterWithdrawn, MatterOverdue, MatterTermSet, MatterFollowedUp,
+    MatterCommandFailed, BundleCompleted)}
 
 
 def kind_of(event_type: str) -> str:

@@ -76,7 +76,7 @@ _PLACEMENT_OFFICER = {"placement_officer": DISTRICT}
 _PLACEMENT: dict[str, dict[str, Scope]] = {
     "report_in": {"veteran": OWN, **_PLACEMENT_DESK},
     "get_placement_case": {"veteran": OWN, **_PLACEMENT_DESK},
-    "list_placement_cases": dict(_PLACEMENT_DESK),
+    "list_placement_cases": {"veteran": OWN, **_PLACEMENT_DESK},
     "placement_eligibility": {"veteran": OWN, **_PLACEMENT_DESK},
     "choose_placement_mode": {"veteran": OWN, **_PLACEMENT_DESK},
     "accept_post": {"veteran": OWN, **_PLACEMENT_DESK},

@@ -654,6 +654,8 @@ class RegisterPostQuotaRequest(_Request):
 # -- queries ----------------------------------------------------------------------------------------
 
 class ListCasesQuery(Schema):
+    veteran_id = fields.String(**_UUID, metadata={
+        "description": "one veteran's cases: their own and a spouse's moving with them"})
     status = _one_of(STATUSES)
     mode = _one_of(MODES)
     kind = _one_of(CASE_KINDS)

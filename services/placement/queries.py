@@ -97,13 +97,16 @@ _OVERDUE = ("EXISTS (SELECT 1 FROM deadlines d WHERE d.stream_id = c.case_id AND
 
 
 def list_cases(cur, clock: Clock, status=None, mode=None, kind=None, station=None, overdue=None,
-               page=1, page_size=20, within_stations=None) -> dict:
+               page=1, page_size=20, veteran_id=None, within_stations=None,
+               own_veteran=None) -> dict:
+    """`within_stations` and `own_veteran` are the caller's reach when it is not the district:
+    their stations' cases, and their own (a spouse's case is reached through the officer)."""
     where, args = [], []
-    if within_stations is not None:  # a station worker's reach
-        where.append("c.service_station = ANY(%s)")
-        args.append(list(within_stations))
+    if within_stations is not None or own_veteran is not None:
+        where.append("(c.service_station = ANY(%s) OR c.veteran_id = %s)")
+        args += [list(within_stations or ()), own_veteran]
     for column, value in (("status", status), ("mode", mode), ("kind", kind),
-                          ("service_station", station)):
+                          ("service_station", station), ("veteran_id", veteran_id)):
         if value is not None:
             where.append(f"c.{column} = %s")
             args.append(value)

@@ -219,7 +219,8 @@ class PlacementService:
         with self.store.db.transaction() as cur:
             result = queries.list_cases(
                 cur, self.clock, **filters,
-                within_stations=None if caller.district else list(caller.stations))
+                within_stations=None if caller.district else list(caller.stations),
+                own_veteran=None if caller.district else caller.veteran_id)
         return instance(contract.PlacementCaseList).dump(result)
 
     # -- the steps of a case ----------------------------------------------------------------------

@@ -107,8 +107,8 @@ EXPECTED = {
     # someone else, or at another station, is refused (403).
     "report_in": expect(403, station_worker=201, placement_officer=201),
     "get_placement_case": _PLACEMENT_CASE,
-    "list_placement_cases": expect(403, station_worker=200, other_station_worker=200,
-                                   placement_officer=200),
+    "list_placement_cases": expect(403, veteran=200, other_veteran=200, station_worker=200,
+                                   other_station_worker=200, placement_officer=200),
     "placement_eligibility": _PLACEMENT_CASE,
     "choose_placement_mode": _PLACEMENT_CASE,
     "accept_post": _PLACEMENT_CASE,

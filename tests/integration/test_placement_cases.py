@@ -378,3 +378,19 @@ def test_the_case_read_shows_history_clocks_and_the_allowance_in_fen(store, cloc
     assert [(m["month"], m["days"], m["fen"]) for m in allowance["months"]] == \
         [("2026-09", 13, 107900), ("2026-10", 8, 64258)]
     assert allowance["total_fen"] == 172158 and allowance["complete"]
+
+
+def test_one_veterans_cases_are_listed_with_a_spouses_and_a_veteran_reaches_only_their_own(
+        store, clock):
+    officer = report(store, clock, rank_class="officer", years_of_service=18,
+                     service_station=OTHER_STATION, township="孝顺镇")
+    handlers.choose_mode(store, officer.case_id, "officer_transfer", STANDARDS, meta(), clock)
+    spouse = handlers.receive_spouse(store, officer.case_id, "王丽", None, meta(), clock)
+    someone_else = report(store, clock)
+    mine = _list(store, clock, veteran_id=officer.veteran_id)
+    assert {row["case_id"]: row["kind"] for row in mine["items"]} == \
+        {officer.case_id: "officer", spouse.case_id: "spouse"}
+    # The officer, as a veteran without stations, reaches their own and their spouse's cases.
+    own = _list(store, clock, within_stations=[], own_veteran=officer.veteran_id)
+    assert {row["case_id"] for row in own["items"]} == {officer.case_id, spouse.case_id}
+    assert someone_else.case_id not in {row["case_id"] for row in own["items"]}

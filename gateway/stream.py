@@ -314,6 +314,21 @@ def serve(gateway, call, bundle_id: str):
         "Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
+# Before OpenAPI 3.2 (itemSchema), a text/event-stream schema describes one event as a client
+# reads it: its `event`, `id` and `data` fields. The `retry` line carries no data, so no event.
+SSE_EVENT = {
+    "type": "object", "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["bundle", "gone"],
+                  "description": "`bundle`: data is the bundle; `gone`: it can no longer be "
+                                 "read (data `{}`), and the stream ends"},
+        "id": {"type": "string", "pattern": "^[0-9]{1,18}$",
+               "description": "the bundle's version, to send back as Last-Event-ID"},
+        "data": {"type": "string", "description": "JSON: the bundle as GET "
+                                                  "/api/v1/bundles/{bundle_id} answers it"},
+        "retry": {"type": "integer", "minimum": 0}}}
+
+
 def openapi_paths(errors, parameters) -> dict:
     full = {"description": "the gateway serves as many streams as it may; reconnect after "
                            "Retry-After", "headers": {"Retry-After": {
@@ -335,6 +350,6 @@ def openapi_paths(errors, parameters) -> dict:
         "responses": {
             "200": {"description": "an event stream; each `data` is the bundle as GET "
                                    "/api/v1/bundles/{bundle_id} answers it",
-                    "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                    "content": {"text/event-stream": {"schema": SSE_EVENT}}},
             "429": full,
             **errors(400, 404, 401, 403, 503)}}}}

@@ -185,3 +185,27 @@ def test_a_frame_is_one_event_with_its_version_as_id_and_utf8_json_on_one_line()
     assert chunk.startswith(b"id: 4\nevent: bundle\ndata: {")
     assert chunk.endswith(b"\n\n") and chunk.count(b"\n") == 4
     assert "退役".encode() in chunk
+
+
+def test_every_event_the_stream_sends_is_one_its_documented_schema_accepts():
+    # OpenAPI before 3.2 describes each event of a text/event-stream (event, id, data) with the
+    # response's schema; the fuzzer validates every event it reads against it.
+    import jsonschema_rs
+
+    from gateway.openapi import openapi_document
+    operation = openapi_document()["paths"]["/api/v1/bundles/{bundle_id}/stream"]["get"]
+    schema = operation["responses"]["200"]["content"]["text/event-stream"]["schema"]
+    validator = jsonschema_rs.validator_for(schema)
+    source, streams = FakeBundle(), hub()
+    streams.reserve()
+    events = iter(streams.open(BUNDLE, source.read(), source.read, seen=None))
+    assert next_chunk(events) == b"retry: 3000\n\n"  # no data: not an event
+    sent = [parse(next_chunk(events))]
+    source.gone = True
+    sent.append(parse(next_chunk(events, timeout=3.0)))
+    assert [event["event"] for event in sent] == ["bundle", "gone"]
+    for event in sent:
+        assert validator.is_valid(event), event
+    # What it used to document (the body as one string) rejects the very same events.
+    assert not any(jsonschema_rs.validator_for({"type": "string"}).is_valid(e) for e in sent)
+    assert not validator.is_valid({"event": "message", "data": "{}"})

@@ -677,6 +677,11 @@ GATEWAY_ENV_REQUIRED: list[tuple[str, ...]] = [
 GATEWAY_ENV_DEFAULTED = {
     # Safe defaults: may be left out.
     "GATEWAY_ADDRESS", "GATEWAY_PORT", "GATEWAY_MAX_WORKERS", "GATEWAY_MAX_BODY_BYTES", "LOG_LEVEL",
+    # The overview's circuit breakers and the bundle streams: tuned, never needed.
+    "GATEWAY_BREAKER_FAILURES", "GATEWAY_BREAKER_COOL_DOWN_SECONDS",
+    "GATEWAY_OVERVIEW_SECTION_TIMEOUT_SECONDS", "GATEWAY_MAX_STREAMS",
+    "GATEWAY_STREAM_POLL_SECONDS", "GATEWAY_STREAM_HEARTBEAT_SECONDS",
+    "GATEWAY_STREAM_LIFETIME_SECONDS",
 }
 GATEWAY_ENV_DEV_ONLY = {
     # Where `vetlife-token` keeps the development signing key: production has no signing key.

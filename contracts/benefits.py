@@ -170,11 +170,17 @@ class CardStepV1(Schema):
 
 
 class CardCountyCheckedV1(CardStepV1):
-    filing_due_on = _d()
+    # null: the calendar of the year the 30 working days reach was not published (CardClockSet)
+    filing_due_on = _nd()
 
 
 class CardMadeV1(CardStepV1):
-    handout_due_on = _d()
+    handout_due_on = _nd()
+
+
+class CardClockSetV1(Schema):
+    card_id, veteran_id, clock, counted_from, due_on = (
+        _s(), _s(), _s(validate=validate.OneOf(("province_filing", "handout"))), _d(), _d())
 
 
 class CardRefusedV1(Schema):
@@ -252,6 +258,7 @@ EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "CardRefused": CardRefusedV1,
     "CardFilingOverdue": CardOverdueV1,
     "CardHandoutOverdue": CardOverdueV1,
+    "CardClockSet": CardClockSetV1,
     "OfferOpened": OfferOpenedV1,
     "OfferConfirmed": OfferConfirmedV1,
     "OfferDeclined": OfferDeclinedV1,
@@ -284,6 +291,8 @@ _PLACE = {"station": _s(), "township": _s()}
 _RELIEF = {"application_id": _id("relief application"), **_VETERAN}
 _ENTITLEMENT = {"entitlement_id": _id("entitlement"), **_VETERAN}
 _CARD = {"card_id": _id("card application"), **_VETERAN}
+_NO_CLOCK_YET = {"description": "the last day; null while the year it reaches has no published "
+                                "holiday calendar (CardClockSet follows once it has)"}
 _OFFER = {"offer_id": _id("offer"), **_VETERAN}
 _MONEY = {"description": "integer fen (分)"}
 
@@ -337,11 +346,17 @@ PUBLIC_SCHEMAS: dict[str, type[Schema]] = {
                            category=_s(validate=validate.OneOf(CARD_CATEGORIES)),
                            applied_on=_d(), offer_id=_ns()),
     "CardCountyChecked": _public("CardCountyCheckedPublicV1", **_CARD, done_on=_d(),
-                                 filing_due_on=_d()),
+                                 filing_due_on=_nd(metadata=_NO_CLOCK_YET)),
     "CardBureauApproved": _public("CardBureauApprovedPublicV1", **_CARD, done_on=_d()),
     "CardCityReviewed": _public("CardCityReviewedPublicV1", **_CARD, done_on=_d()),
     "CardProvinceFiled": _public("CardProvinceFiledPublicV1", **_CARD, done_on=_d()),
-    "CardMade": _public("CardMadePublicV1", **_CARD, done_on=_d(), handout_due_on=_d()),
+    "CardMade": _public("CardMadePublicV1", **_CARD, done_on=_d(),
+                        handout_due_on=_nd(metadata=_NO_CLOCK_YET)),
+    "CardClockSet": _public(
+        "CardClockSetPublicV1", **_CARD,
+        clock=_s(metadata={"description": "province_filing or handout"}), counted_from=_d(),
+        due_on=_d(metadata={"description": "the last day, counted once the calendar knew "
+                                           "the year"})),
     "CardHandedOut": _public("CardHandedOutPublicV1", **_CARD, done_on=_d()),
     "CardRefused": _public("CardRefusedPublicV1", **_CARD,
                            at_state=_s(metadata={"description": "where it was refused"}),
@@ -724,6 +739,9 @@ CardReply = _reply(
     applied_on=_d(), handled_by=_s(), offer_id=_ns(),
     steps=fields.List(fields.Nested(CardStepView), required=True),
     filing_due_on=_nd(), handout_due_on=_nd(), filing_overdue=_b(), handout_overdue=_b(),
+    clocks_waiting_for_calendar=fields.List(_s(), required=True, metadata={
+        "description": "running clocks with no last day yet (province_filing, handout): the "
+                       "year they reach has no published holiday calendar; counted once it has"}),
     refused_at=_ns(), refused_on=_nd(), refusal_reason=_ns(), refusal_note=_ns())
 
 OfferReply = _reply(

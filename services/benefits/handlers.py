@@ -11,7 +11,7 @@ import structlog
 from chassis.caller import Caller
 from chassis.clock import SYSTEM_CLOCK, Clock
 from chassis.commands import NotVisible, change_stream, replayed
-from chassis.days import CalendarUnknown, add_working_days
+from chassis.days import CalendarUnknown, WorkingCalendar, default_calendar
 from chassis.deadlines import Deadline, DeadlineChanges, deadlines_for
 from chassis.envelope import Metadata, NewEvent, RecordedEvent, new_id
 from chassis.errors import ClaimTaken, StreamVersionConflict
@@ -25,7 +25,7 @@ from services.benefits.domain import offer as offers
 from services.benefits.domain import relief
 from services.benefits.domain import visits as visiting
 from services.benefits.domain.case import Actor, Case, Clocks, VeteranFacts
-from services.benefits.domain.errors import InvalidRequest, NotFound, StandardMissing, WrongState
+from services.benefits.domain.errors import InvalidRequest, NotFound, WrongState
 from services.benefits.domain.events import EVENT_TYPES, Event
 from services.benefits.domain.rules import (
     CARD,
@@ -66,13 +66,15 @@ def offer_id_for(veteran_id: str, kind: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"offer:{veteran_id}:{kind}"))
 
 
-def working_days(start: date, n: int) -> date:
-    """China's working days; a year whose holidays nobody has told us yet refuses the step (409)
-    with the chassis's instructions, rather than count a guessed calendar."""
+def working_days(start: date, n: int, calendar: WorkingCalendar | None = None) -> date | None:
+    """China's working days; None for a count reaching a year whose holidays nobody has told us
+    yet: the step is recorded, its clock waits for the calendar (`set_card_clocks`) and the card
+    says so, rather than count a guessed calendar or refuse the office's work."""
     try:
-        return add_working_days(start, n)
+        return (calendar or default_calendar()).add_working_days(start, n)
     except CalendarUnknown as exc:
-        raise StandardMissing(str(exc)) from None
+        log.warning("benefits.calendar_unknown", year=exc.year)
+        return None
 
 
 def canonical_id(value: str, what: str) -> str:
@@ -423,6 +425,27 @@ class Benefits:
         return self.change("record_card_step", cards.Card, canonical_id(card_id, "card"),
                            lambda case: case.record_step(command, self.working_days,
                                                          self.today()), caller, body)
+
+    def set_card_clocks(self, limit: int = 500) -> int:
+        """Count the card clocks their steps could not (the calendar did not know the year
+        then); the service runs this every hour and at start. Returns how many were set."""
+        self.catch_up("card_list")
+        with self.db.transaction() as cur:
+            cur.execute("SELECT card_id FROM card_list WHERE (filing_due_on IS NULL AND state IN "
+                        "('county_checked', 'bureau_approved', 'city_reviewed')) OR "
+                        "(handout_due_on IS NULL AND state = 'made') ORDER BY card_id LIMIT %s",
+                        (limit,))
+            pending = [row[0] for row in cur.fetchall()]
+        system = Caller(subject="benefits", roles=(), actor=SYSTEM_ACTOR, district=True)
+        set_ = 0
+        for card_id in pending:
+            case = self.load(cards.Card, str(card_id))
+            if not case.set_clocks(self.working_days):
+                continue
+            self.change("set_card_clocks", cards.Card, str(card_id),
+                        lambda case: case.set_clocks(self.working_days), system, {})
+            set_ += 1
+        return set_
 
     def refuse_card(self, card_id, body, caller) -> Accepted:
         command = cards.RefuseCard(body["reason"], self.actor(caller), body.get("note"))

@@ -159,6 +159,10 @@ class CardList(_Tables):
     def _CardFilingOverdue(self, cur, d, e):
         self._set(cur, "card_list", "card_id", d["card_id"], filing_overdue=True)
 
+    def _CardClockSet(self, cur, d, e):
+        column = "filing_due_on" if d["clock"] == "province_filing" else "handout_due_on"
+        self._set(cur, "card_list", "card_id", d["card_id"], **{column: d["due_on"]})
+
     def _CardHandoutOverdue(self, cur, d, e):
         self._set(cur, "card_list", "card_id", d["card_id"], handout_overdue=True)
 

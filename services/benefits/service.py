@@ -6,6 +6,7 @@ import functools
 import structlog
 from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 
 from chassis.caller import Caller
 from chassis.clock import SYSTEM_CLOCK
@@ -19,11 +20,12 @@ from chassis.errors import (
     StreamVersionConflict,
 )
 from chassis.nameko_deps import CallContext, EventStore, Inbox, WorkerLog
+from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
 from chassis.wire import ServiceError
 from contracts import benefits as contract
 from contracts import instance
-from services.benefits import handlers, projections, standards
+from services.benefits import handlers, projections, report, standards
 from services.benefits.domain.errors import BenefitsError
 
 log = structlog.get_logger("vetlife.benefits")
@@ -85,6 +87,8 @@ class BenefitsService:
     name = "benefits"
 
     store = EventStore(upcast=contract.upcast)
+    # Its part of the bureau's figures (chassis/report_facts.py, docs/figures.md).
+    report_figures = figures_rpc(report.facts)
     inbox = Inbox()
     deadlines = Deadlines()
     standards_table = Standards()
@@ -124,6 +128,18 @@ class BenefitsService:
                 return
             if self.benefits.take_hardship_referral(cur, event):
                 log.info("benefits.relief_offered", event_type=event.event_type)
+
+    # -- card clocks a step could not count (a year's holidays not published then) ---------------
+
+    @timer(interval=3600, eager=True)
+    def set_card_clocks(self) -> None:
+        try:
+            count = self.benefits.set_card_clocks()
+        except Exception as exc:  # noqa: BLE001 - the next hour tries again
+            log.warning("benefits.card_clocks_not_set", error=type(exc).__name__)
+            return
+        if count:
+            log.info("benefits.card_clocks_set", count=count)
 
     # -- catch-up for subscribers ----------------------------------------------------------------
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chassis.envelope import RecordedEvent
 from contracts import benefits as contract
-from services.benefits.domain.card import STEPS
+from services.benefits.domain.card import FILING, FILING_RUNS, HANDOUT, STEPS
 
 # Per case, the reply fields that describe a person's situation: withheld from a leader, and a
 # read that shows any of them is audited as a personal read (contracts/benefits.py ROUTES).
@@ -135,6 +135,14 @@ def card_view(events, deadlines, show_personal: bool) -> dict:
             v["filing_overdue"] = True
         elif kind == "CardHandoutOverdue":
             v["handout_overdue"] = True
+        elif kind == "CardClockSet":
+            v["filing_due_on" if d["clock"] == FILING else "handout_due_on"] = d["due_on"]
+    waiting = []
+    if v.get("state") in FILING_RUNS and v.get("filing_due_on") is None:
+        waiting.append(FILING)
+    if v.get("state") == "made" and v.get("handout_due_on") is None:
+        waiting.append(HANDOUT)
+    v["clocks_waiting_for_calendar"] = waiting
     return _finish(v, events, deadlines, PERSONAL["get_card"], show_personal)
 
 

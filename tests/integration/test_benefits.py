@@ -1,6 +1,8 @@
 """Benefits on the real PostgreSQL: lifecycles, history, deadlines, races, moved clocks, sums to the fen."""
 from __future__ import annotations
 
+import functools
+import json
 import random
 from datetime import date, datetime
 
@@ -9,6 +11,7 @@ import pytest
 
 from chassis.caller import Caller
 from chassis.clock import SHANGHAI, ManualClock
+from chassis.days import WorkingCalendar
 from chassis.db import Database
 from chassis.deadlines import DeadlineRunner
 from chassis.envelope import Metadata, RecordedEvent, new_id
@@ -20,7 +23,6 @@ from services.benefits.domain.errors import (
     InvalidRequest,
     NotFound,
     NotYourStep,
-    StandardMissing,
     WrongState,
 )
 from services.benefits.domain.events import ReliefApplied, ReliefApproved, ReliefDisbursed
@@ -355,15 +357,42 @@ def test_the_card_filing_clock_counts_working_days_and_fires_once(benefits, bene
                                             "done_on": date(2026, 11, 12)}, WORKER)
 
 
-def test_a_year_whose_holidays_are_not_known_refuses_the_step_rather_than_guess(
-        benefits, benefits_db, clock):
+def test_a_year_whose_holidays_are_not_known_waits_for_them_rather_than_guess(
+        benefits, benefits_db, clock, tmp_path):
+    clock.set(datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI))
     card = benefits.apply_card({"veteran_id": known_veteran(benefits_db),
                                 "category": "veteran"}, WORKER)
-    with pytest.raises(StandardMissing) as refused:  # 30 working days run into 2027
-        benefits.record_card_step(card.id, {"step": "county_check",
-                                            "done_on": date(2026, 11, 27)}, OFFICER)
-    assert "2027" in refused.value.message and refused.value.code == "conflict"
-    assert benefits.get_card(card.id, OFFICER)["state"] == "applied"
+    # 30 working days from 27 November 2026 run into 2027, whose holidays are not published:
+    # the county's check is recorded (the office's work is not refused), its clock waits.
+    benefits.record_card_step(card.id, {"step": "county_check", "done_on": date(2026, 11, 27)},
+                              OFFICER)
+    view = benefits.get_card(card.id, OFFICER)
+    assert (view["state"], view["filing_due_on"]) == ("county_checked", None)
+    assert view["clocks_waiting_for_calendar"] == ["province_filing"]
+    assert view["deadlines"] == []
+    assert benefits.set_card_clocks() == 0  # still unknown: nothing guessed, nothing written
+    assert benefits.get_card(card.id, OFFICER)["version"] == view["version"]
+    benefits.record_card_step(card.id, {"step": "bureau_approval",
+                                        "done_on": date(2026, 11, 27)}, OFFICER)
+    # The notice is published: the clock counts from the county's check, once.
+    (tmp_path / "2027.json").write_text(json.dumps({
+        "year": 2027, "source": "a test calendar", "holidays": ["2027-01-01"],
+        "workdays": []}), encoding="utf-8")
+    benefits.working_days = functools.partial(handlers.working_days,
+                                              calendar=WorkingCalendar(tmp_path))
+    assert benefits.set_card_clocks() == 1
+    assert benefits.set_card_clocks() == 0
+    view = benefits.get_card(card.id, OFFICER)
+    # 27 November 2026 + 30 working days: 24 in December 2026 (Mon-Fri), 1 January off, then
+    # 4-8 January 2027 and Monday 11 January.
+    assert view["filing_due_on"] == date(2027, 1, 11)
+    assert view["clocks_waiting_for_calendar"] == []
+    assert [(d["name"], d["due_on"]) for d in view["deadlines"]] == [
+        ("province_filing", date(2027, 1, 11))]
+    assert view["history"][-1]["event_type"] == "CardClockSet"
+    listed = benefits.listing("card_list", projections.list_cards, OFFICER)
+    assert [i["filing_due_on"] for i in listed["items"] if i["card_id"] == card.id] == [
+        date(2027, 1, 11)]
 
 
 def test_the_yearly_confirmation_falls_due_and_is_met_late(benefits, benefits_db, clock):

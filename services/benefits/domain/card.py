@@ -9,6 +9,7 @@ from .events import (
     CardApplied,
     CardBureauApproved,
     CardCityReviewed,
+    CardClockSet,
     CardCountyChecked,
     CardFilingOverdue,
     CardHandedOut,
@@ -54,6 +55,8 @@ STEP_NAMES = tuple(step.name for step in STEPS)
 _BY_NAME = {step.name: step for step in STEPS}
 _BY_EVENT = {step.event.event_type: step for step in STEPS}
 STATES = (APPLIED, *(step.makes for step in STEPS), REFUSED)
+# The filing clock runs from the county's check until the province files.
+FILING_RUNS = ("county_checked", "bureau_approved", "city_reviewed")
 # A card may be refused at any office until it is made.
 REFUSABLE = (APPLIED, "county_checked", "bureau_approved", "city_reviewed", "province_filed")
 
@@ -97,6 +100,9 @@ class Card(Case):
         self.last_step_on: date | None = None
         self.filing_due_on: date | None = None
         self.handout_due_on: date | None = None
+        # The day each clock counts from, once its step is recorded.
+        self.filing_from: date | None = None
+        self.handout_from: date | None = None
         self.filing_overdue = False
         self.handout_overdue = False
         self.refusal_reason: str | None = None
@@ -117,9 +123,9 @@ class Card(Case):
     def _step(self, e: CardStep) -> None:
         self.state, self.last_step_on = _BY_EVENT[e.event_type].makes, e.done_on
         if isinstance(e, CardCountyChecked):
-            self.filing_due_on = e.filing_due_on
+            self.filing_due_on, self.filing_from = e.filing_due_on, e.done_on
         if isinstance(e, CardMade):
-            self.handout_due_on = e.handout_due_on
+            self.handout_due_on, self.handout_from = e.handout_due_on, e.done_on
 
     _on_CardCountyChecked = _on_CardBureauApproved = _on_CardCityReviewed = _step
     _on_CardProvinceFiled = _on_CardMade = _on_CardHandedOut = _step
@@ -132,6 +138,21 @@ class Card(Case):
 
     def _on_CardHandoutOverdue(self, e: CardHandoutOverdue) -> None:
         self.handout_overdue = True
+
+    def _on_CardClockSet(self, e: CardClockSet) -> None:
+        if e.clock == FILING:
+            self.filing_due_on = e.due_on
+        else:
+            self.handout_due_on = e.due_on
+
+    def pending_clocks(self) -> list[tuple[str, date]]:
+        """The clocks that run but have no last day yet: (clock, the day it counts from)."""
+        pending = []
+        if self.state in FILING_RUNS and self.filing_due_on is None:
+            pending.append((FILING, self.filing_from))
+        if self.state == "made" and self.handout_due_on is None:
+            pending.append((HANDOUT, self.handout_from))
+        return pending
 
     # -- decisions -------------------------------------------------------------------------------
 
@@ -178,6 +199,19 @@ class Card(Case):
                              handout_due_on=add_working_days(cmd.done_on, HANDOUT_WORKING_DAYS))]
         return [step.event(**common)]
 
+    def set_clocks(self, add_working_days: AddWorkingDays) -> list[Event]:
+        """Count the clocks a step could not count when it was recorded, from that step's day,
+        now that the calendar may know the year; still unknown, nothing happens."""
+        lengths = {FILING: FILING_WORKING_DAYS, HANDOUT: HANDOUT_WORKING_DAYS}
+        events: list[Event] = []
+        for clock, counted_from in self.pending_clocks():
+            due_on = add_working_days(counted_from, lengths[clock])
+            if due_on is not None:
+                events.append(CardClockSet(card_id=self.case_id, veteran_id=self.veteran_id,
+                                           clock=clock, counted_from=counted_from,
+                                           due_on=due_on))
+        return events
+
     def refuse(self, cmd: RefuseCard, today: date) -> list[Event]:
         """Refuse where the rules bar the card: struck off or expelled, deprived of political
         rights, imprisoned, wanted."""
@@ -196,14 +230,19 @@ class Card(Case):
         set_, met, cancelled = [], [], []
         for e in events:
             payload = {"card_id": self.case_id, "veteran_id": self.veteran_id}
+            due = None
             if isinstance(e, CardCountyChecked):
-                set_.append(Due(FILING, e.filing_due_on, "CardFilingOverdue",
-                                {**payload, "due_on": e.filing_due_on.isoformat()}))
+                due = (FILING, e.filing_due_on)
+            elif isinstance(e, CardMade):
+                due = (HANDOUT, e.handout_due_on)
+            elif isinstance(e, CardClockSet):
+                due = (e.clock, e.due_on)
+            if due is not None and due[1] is not None:
+                name, due_on = due
+                fires = "CardFilingOverdue" if name == FILING else "CardHandoutOverdue"
+                set_.append(Due(name, due_on, fires, {**payload, "due_on": due_on.isoformat()}))
             elif isinstance(e, CardProvinceFiled):
                 met.append(FILING)
-            elif isinstance(e, CardMade):
-                set_.append(Due(HANDOUT, e.handout_due_on, "CardHandoutOverdue",
-                                {**payload, "due_on": e.handout_due_on.isoformat()}))
             elif isinstance(e, CardHandedOut):
                 met.append(HANDOUT)
             elif isinstance(e, CardRefused):

@@ -11,7 +11,8 @@ from .events import Event
 
 # How the working-day calendar (China's holidays and make-up days) reaches the domain: the
 # service passes the chassis calendar's function, tests a plain one.
-AddWorkingDays = Callable[[date, int], date]
+# None: the calendar of the year the count reaches is not published yet (never a guess).
+AddWorkingDays = Callable[[date, int], date | None]
 
 # The text fields people type are trimmed and bounded; the contract also refuses control
 # characters before a request gets here.

@@ -241,8 +241,9 @@ class CardStep(Event):
 
 @dataclass(frozen=True)
 class CardCountyChecked(CardStep):
-    # The first review starts the province filing's 30 working days.
-    filing_due_on: date
+    # The first review starts the province filing's 30 working days; None while the calendar
+    # of the year they reach is not published (CardClockSet gives it once it is).
+    filing_due_on: date | None
 
 
 @dataclass(frozen=True)
@@ -262,8 +263,8 @@ class CardProvinceFiled(CardStep):
 
 @dataclass(frozen=True)
 class CardMade(CardStep):
-    # Made by the bank: handed out within 10 working days.
-    handout_due_on: date
+    # Made by the bank: handed out within 10 working days (None: as for the filing above).
+    handout_due_on: date | None
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,18 @@ class CardFilingOverdue(Event):
 class CardHandoutOverdue(Event):
     card_id: str
     veteran_id: str
+    due_on: date
+
+
+@dataclass(frozen=True)
+class CardClockSet(Event):
+    """A clock its step could not count (the year's holidays were not published then), counted
+    from that step's day once they are."""
+
+    card_id: str
+    veteran_id: str
+    clock: str
+    counted_from: date
     due_on: date
 
 
@@ -401,6 +414,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         EntitlementResumed, EntitlementEnded, EntitlementPaid,
         CardApplied, CardCountyChecked, CardBureauApproved, CardCityReviewed, CardProvinceFiled,
         CardMade, CardHandedOut, CardRefused, CardFilingOverdue, CardHandoutOverdue,
+        CardClockSet,
         OfferOpened, OfferConfirmed, OfferDeclined, OfferUnanswered,
         CampaignOpened, CampaignClosed, VisitRecorded, VisitWithdrawn,
     )

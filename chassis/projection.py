@@ -260,7 +260,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("projection", nargs="?", help="e.g. veteran_list (default: all)")
     args = parser.parse_args(argv)
     module = importlib.import_module(f"services.{args.service}.projections")
-    projections = module.PROJECTIONS
+    projections = dict(module.PROJECTIONS)
+    # Every service's facts for the bureau's figures (chassis/report_facts.py), by its own rule.
+    from chassis.report_facts import NAME, ReportFacts
+    try:
+        rule = importlib.import_module(f"services.{args.service}.report").facts
+        projections.setdefault(NAME, ReportFacts(rule))
+    except ModuleNotFoundError:
+        pass
     if args.action == "list":
         print("\n".join(projections))
         return 0

@@ -27,13 +27,14 @@ from chassis.nameko_deps import CallContext, EventStore, Inbox, WorkerLog
 from chassis.notify import Notifier
 from chassis.outbox import RETRYABLE_CODES, Outbox, OutboxAccess, OutboxSender
 from chassis.projection import ProjectionRunner
+from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc, service_proxy
 from chassis.store import PostgresEventStore
 from chassis.wire import ServiceError
 from contracts import benefits, employment, instance, placement, registry
 from contracts import bundle as contract
 from services.bundle import catalogue as catalogue_config
-from services.bundle import handlers, queries
+from services.bundle import handlers, queries, report
 from services.bundle.domain.errors import BundleError, BundleNotFound, CatalogueInvalid
 from services.bundle.projections import PROJECTIONS, load_in
 
@@ -170,6 +171,8 @@ class BundleService:
     name = "bundle"
 
     store = EventStore(upcast=contract.upcast)
+    # Its part of the bureau's figures (chassis/report_facts.py, docs/figures.md).
+    report_figures = figures_rpc(report.facts)
     inbox = Inbox()
     deadlines = Deadlines()
     outbox = BundleOutbox(on_outcome=command_outcome, attempts=12, backoff=2.0,

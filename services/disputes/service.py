@@ -18,11 +18,12 @@ from chassis.errors import (
     TransactionConflict,
 )
 from chassis.nameko_deps import CallContext, EventStore, WorkerLog
+from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
 from chassis.wire import ServiceError
 from contracts import disputes as contract
 from contracts import instance
-from services.disputes import handlers
+from services.disputes import handlers, report
 from services.disputes.domain import model
 from services.disputes.domain.clocks import ClockRules
 from services.disputes.domain.errors import CaseNotFound, DisputesError
@@ -139,6 +140,8 @@ class DisputesService:
     name = "disputes"
 
     store = EventStore(upcast=contract.upcast)
+    # Its part of the bureau's figures (chassis/report_facts.py, docs/figures.md).
+    report_figures = figures_rpc(report.facts)
     deadlines = Deadlines()
     rules = Rules()
     context = CallContext()

@@ -15,11 +15,12 @@ from chassis.envelope import Metadata, RecordedEvent
 from chassis.errors import IdempotencyKeyReused, StoreUnavailable, StreamVersionConflict
 from chassis.nameko_deps import CallContext, EventStore, Inbox, WorkerLog
 from chassis.projection import ProjectionRunner
+from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
 from chassis.wire import ServiceError
 from contracts import employment as contract
 from contracts import instance
-from services.employment import handlers, queries
+from services.employment import handlers, queries, report
 from services.employment.domain import commands as cmds
 from services.employment.domain import job_seekers as seekers
 from services.employment.domain.errors import EmploymentError, NotFound
@@ -78,6 +79,8 @@ class EmploymentService:
     name = "employment"
 
     store = EventStore(upcast=contract.upcast)
+    # Its part of the bureau's figures (chassis/report_facts.py, docs/figures.md).
+    report_figures = figures_rpc(report.facts)
     inbox = Inbox()
     context = CallContext()
     config = Config()

@@ -22,11 +22,12 @@ from chassis.errors import (
 )
 from chassis.nameko_deps import CallContext, EventStore, Inbox, WorkerLog
 from chassis.projection import ProjectionRunner
+from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
 from chassis.wire import ServiceError
 from contracts import instance
 from contracts import placement as contract
-from services.placement import handlers, queries, registry_facts
+from services.placement import handlers, queries, registry_facts, report
 from services.placement.domain.commands import AmendFacts, RegisterPostQuota, ReportIn
 from services.placement.domain.errors import CaseNotFound, PlacementError
 from services.placement.domain.facts import Disability, Honour
@@ -129,6 +130,8 @@ class PlacementService:
     name = "placement"
 
     store = EventStore(upcast=contract.upcast)
+    # Its part of the bureau's figures (chassis/report_facts.py, docs/figures.md).
+    report_figures = figures_rpc(report.facts)
     inbox = Inbox()
     deadlines = Deadlines()
     standards = StandardsTable()

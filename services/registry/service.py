@@ -18,11 +18,12 @@ from chassis.errors import (
 )
 from chassis.nameko_deps import CallContext, EventStore, WorkerLog
 from chassis.projection import ProjectionRunner
+from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
 from chassis.wire import ServiceError
 from contracts import instance
 from contracts import registry as contract
-from services.registry import handlers
+from services.registry import handlers, report
 from services.registry.domain import model
 from services.registry.domain.errors import RegistryError
 from services.registry.projections import VeteranList, list_veterans
@@ -77,6 +78,8 @@ class RegistryService:
     name = "registry"
 
     store = EventStore(upcast=contract.upcast)
+    # Its part of the bureau's figures (chassis/report_facts.py, docs/figures.md).
+    report_figures = figures_rpc(report.facts)
     context = CallContext()
     log = WorkerLog()
 

@@ -1,0 +1,57 @@
+"""The registry's facts for the bureau's figures: files, complete files and party members, by station."""
+from __future__ import annotations
+
+from chassis.envelope import RecordedEvent
+from chassis.report_facts import Fact, Homes, day, recorded_day
+
+# Counted up to the end of a period, not within it: how many files there are, not how many new.
+STOCKS = frozenset({"files", "files_complete", "party_members"})
+
+
+def _complete(home: dict) -> bool:
+    # A file is complete when it holds the discharge and a grid worker answers for the veteran:
+    # what the bureau's filing drive (一人一档, 红色网格员) asked of every file.
+    return bool(home.get("discharged") and home.get("grid"))
+
+
+def facts(event: RecordedEvent, homes: Homes) -> list[Fact]:
+    data = event.data
+    veteran = data.get("veteran_id")
+    key = f"veteran:{veteran}"
+    if event.event_type == "VeteranRegistered":
+        home = {"station": data["service_station"], "township": data["township"],
+                "category": data["discharge_category"],
+                "discharged": data.get("discharged_on") is not None, "grid": False}
+        homes.put(key, home)
+        # VeteranRegistered states no day of its own: the file counts from the day it was recorded.
+        return [_fact("files", recorded_day(event), veteran, home)]
+    home = homes.get(key)
+    if home is None:
+        return []
+    out: list[Fact] = []
+    was_complete = _complete(home)
+    if event.event_type == "DischargeRecorded":
+        home = {**home, "discharged": True, "category": data["discharge_category"]}
+    elif event.event_type == "GridWorkerAssigned":
+        home = {**home, "grid": True}
+    elif event.event_type == "PartyMembershipRecorded":
+        joined = data["joined_on"]
+        earlier = home.get("joined_on")
+        if earlier != joined:
+            if earlier is not None:
+                # A membership recorded again with another day is a correction of the day:
+                # taken back where it was counted, counted where it belongs.
+                out.append(_fact("party_members", day(earlier), veteran, home, -1))
+            out.append(_fact("party_members", day(joined), veteran, home))
+            home = {**home, "joined_on": joined}
+    else:
+        return []
+    if not was_complete and _complete(home):
+        out.append(_fact("files_complete", recorded_day(event), veteran, home))
+    homes.put(key, home)
+    return out
+
+
+def _fact(metric: str, on, veteran: str, home: dict, delta: int = 1) -> Fact:
+    return Fact(metric, on, delta, subject=veteran, station=home["station"],
+                township=home["township"], category=home["category"])

@@ -65,6 +65,22 @@ _APPEND_WITH_DEADLINES = (
 )
 
 
+_OPEN_STREAMS = (
+    "SELECT * FROM vetlife_open_streams(%s::text[], %s, %s::text[], %s::uuid[], %s::text[], "
+    "%s::int[], %s::jsonb[], %s::timestamptz[], %s, %s, %s, %s)"
+)
+
+
+@dataclass(frozen=True)
+class OpenedStream:
+    """One stream of an `open_streams` call: opened, or refused because its claim is held by
+    `stream_id` (then `position` is None)."""
+
+    opened: bool
+    stream_id: str
+    position: int | None
+
+
 def _identity(event: RecordedEvent) -> RecordedEvent:
     return event
 
@@ -155,6 +171,47 @@ class PostgresEventStore:
         if outcome == "replayed":
             return AppendResult(owner, version, last_position, replayed=True)
         return AppendResult(stream_id, version, last_position)
+
+    def open_streams(
+        self,
+        streams: Sequence[tuple[str, NewEvent, str | None]],
+        metadata: Metadata,
+        claim_kind: str | None = None,
+    ) -> list[OpenedStream]:
+        """Open many new streams of one event each in one statement (an import of files).
+
+        `streams` are (stream id, its first event, its claim value or None). Each is opened with
+        its claim of `claim_kind`, or refused alone if the claim is held (by an older stream or
+        an earlier one of this call): the outcome per stream, in order. Everything else is the
+        single append's: the head lock, gap-free positions, NOTIFY at commit, one transaction.
+        """
+        if not streams:
+            return []
+        arguments = (
+            [s for s, _, _ in streams], claim_kind,
+            [digest(value) if value is not None else None for _, _, value in streams],
+            [e.event_id for _, e, _ in streams], [e.event_type for _, e, _ in streams],
+            [e.schema_version for _, e, _ in streams],
+            [json.dumps(e.data, default=str) for _, e, _ in streams],
+            [e.occurred_at for _, e, _ in streams],
+            metadata.correlation_id, metadata.causation_id, metadata.actor, self.notify_channel,
+        )
+
+        def write(cur) -> list[OpenedStream]:
+            cur.execute(_OPEN_STREAMS, arguments)
+            return [OpenedStream(outcome == "appended", stream_id, position)
+                    for _, outcome, stream_id, position in cur.fetchall()]
+
+        return self.db.run(write, autocommit=True)
+
+    def claimed(self, kind: str, values: Sequence[str]) -> dict[str, str]:
+        """Which of `values` are claimed under `kind`, and by which stream (value -> stream id).
+        Reads only: a dry run asks it, the append decides."""
+        digests = {digest(value): value for value in values}
+        with self.db.transaction() as cur:
+            cur.execute("SELECT digest, stream_id FROM unique_claims WHERE kind = %s "
+                        "AND digest = ANY(%s)", (kind, list(digests)))
+            return {digests[d]: stream_id for d, stream_id in cur.fetchall()}
 
     def handled_command(self, command_id: str) -> HandledCommand | None:
         with self.db.transaction() as cur:

@@ -1,0 +1,160 @@
+"""Bringing existing veteran files in from a spreadsheet: the dry run, the import and its jobs.
+
+Each good row becomes a veteran file exactly as a registration over the API makes one: the same
+checks (services/registry/import_rows.py), the same VeteranRegistered event on a new stream of
+its own, the same resident ID number claim. Rows are written in chunks through the store's
+`open_streams` (one statement per chunk), and the claim is what makes an import safe to run
+again: a row whose ID number already has a file is reported as 已在档 and writes nothing.
+A bad row writes nothing either; it goes to the error file with its reason, to be corrected
+and imported again.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import islice
+
+from chassis.envelope import Metadata
+from chassis.store import OpenedStream, PostgresEventStore
+from contracts import registry as contract
+from services.registry.handlers import ID_NUMBER_CLAIM, shanghai_today
+from services.registry.import_files import ErrorFile, Row, Sheet
+from services.registry.import_rows import CheckedRow, RowProblems, check_row, duplicate_reason
+
+CHUNK = 500
+# How many rows of each kind an outcome names (the error file has every refused row).
+LISTED = 200
+ALREADY_ON_FILE = "已在档"
+
+
+@dataclass
+class Outcome:
+    """What a dry run found or an import did, row by row counted."""
+
+    dry_run: bool
+    total: int = 0
+    imported: int = 0  # a dry run: the rows that would be imported
+    already_on_file: int = 0
+    refused: int = 0
+    # (row, reason) and (row, the veteran id that holds the ID number), the first LISTED.
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    on_file: list[tuple[int, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"dry_run": self.dry_run, "total": self.total, "imported": self.imported,
+                "already_on_file": self.already_on_file, "refused": self.refused,
+                "problems": [{"row": r, "reason": why} for r, why in self.problems],
+                "on_file": [{"row": r, "veteran_id": v, "status": ALREADY_ON_FILE}
+                            for r, v in self.on_file]}
+
+
+def _id_key(number: str) -> int:
+    # The ID numbers seen so far, kept as ints: a million of them as strings would cost twice.
+    return int(number[:17]) * 11 + (10 if number[17] == "X" else int(number[17]))
+
+
+class _Run:
+    def __init__(self, store: PostgresEventStore, meta: Metadata, outcome: Outcome,
+                 errors: ErrorFile | None, today: date, within_stations):
+        self.store, self.meta, self.outcome, self.errors = store, meta, outcome, errors
+        self.today, self.within_stations = today, within_stations
+        self.seen: dict[int, int] = {}
+
+    def refuse(self, row: Row, reason: str) -> None:
+        self.outcome.refused += 1
+        if len(self.outcome.problems) < LISTED:
+            self.outcome.problems.append((row.number, reason))
+        if self.errors is not None:
+            self.errors.add(row, reason)
+
+    def on_file(self, row: Row, veteran_id: str) -> None:
+        self.outcome.already_on_file += 1
+        if len(self.outcome.on_file) < LISTED:
+            self.outcome.on_file.append((row.number, veteran_id))
+
+    def check(self, rows: list[Row]) -> list[tuple[Row, CheckedRow]]:
+        good = []
+        for row in rows:
+            try:
+                checked = check_row(row.cells, str(uuid.uuid4()), self.today,
+                                    self.within_stations)
+            except RowProblems as refused:
+                self.refuse(row, refused.reason)
+                continue
+            key = _id_key(checked.event.id_number)
+            first = self.seen.setdefault(key, row.number)
+            if first != row.number:
+                self.refuse(row, RowProblems(duplicate_reason(first)).reason)
+                continue
+            good.append((row, checked))
+        return good
+
+    def write(self, good: list[tuple[Row, CheckedRow]]) -> list[OpenedStream]:
+        return self.store.open_streams(
+            [(c.event.veteran_id, contract.to_new_event(c.event), c.event.id_number)
+             for _, c in good], self.meta, claim_kind=ID_NUMBER_CLAIM)
+
+    def written(self, good: list[tuple[Row, CheckedRow]], opened: list[OpenedStream]) -> None:
+        for (row, _), result in zip(good, opened, strict=True):
+            if result.opened:
+                self.outcome.imported += 1
+            else:
+                self.on_file(row, result.stream_id)
+
+    def looked_up(self, good: list[tuple[Row, CheckedRow]]) -> None:
+        holders = self.store.claimed(ID_NUMBER_CLAIM, [c.event.id_number for _, c in good])
+        for row, checked in good:
+            holder = holders.get(checked.event.id_number)
+            if holder is None:
+                self.outcome.imported += 1
+            else:
+                self.on_file(row, holder)
+
+
+def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def import_rows(store: PostgresEventStore, rows: Iterator[Row], meta: Metadata, *,
+                dry_run: bool, errors: ErrorFile | None = None, today: date | None = None,
+                within_stations: frozenset[str] | None = None,
+                progress: Callable[[int], None] = lambda n: None,
+                chunk: int = CHUNK) -> Outcome:
+    """Check every row and, unless `dry_run`, import the good ones; `progress(n)` after each
+    chunk of n rows. A dry run writes nothing to the store: it finds the rows already on file
+    by the claims as they stand.
+
+    Checking the next chunk overlaps writing the last one (a thread of its own: the driver
+    waits for PostgreSQL without holding the interpreter), so the import runs at the pace of
+    the slower of the two, not of both added up.
+    """
+    outcome = Outcome(dry_run=dry_run)
+    run = _Run(store, meta, outcome, errors, today or shanghai_today(), within_stations)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
+        pending: tuple[list, Future, int] | None = None
+        for rows_chunk in _chunks(rows, chunk):
+            outcome.total += len(rows_chunk)
+            good = run.check(rows_chunk)
+            if dry_run:
+                if good:
+                    run.looked_up(good)
+                progress(len(rows_chunk))
+                continue
+            if pending is not None:
+                run.written(pending[0], pending[1].result())
+                progress(pending[2])
+            pending = (good, writer.submit(run.write, good), len(rows_chunk))
+        if pending is not None:
+            run.written(pending[0], pending[1].result())
+            progress(pending[2])
+    return outcome
+
+
+def import_file(store: PostgresEventStore, sheet: Sheet, meta: Metadata, *, dry_run: bool,
+                errors: ErrorFile | None = None, **kwargs) -> Outcome:
+    """`import_rows` over every row of an open sheet."""
+    return import_rows(store, sheet.rows(), meta, dry_run=dry_run, errors=errors, **kwargs)

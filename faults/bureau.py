@@ -59,6 +59,8 @@ class Bureau:
         # the signing key exists (start_all).
         self.auth: dict[str, str] = {}
         self.processes: dict[str, subprocess.Popen] = {}
+        # What each name starts; the department drills' stack (faults/stack.py) adds its own.
+        self.commands: dict[str, list[str]] = dict(COMMANDS)
         self.crashes: list[Crash] = []
         self._lock = threading.RLock()
         self._killed: set[str] = set()
@@ -106,7 +108,7 @@ class Bureau:
             # Appended, so a restarted process's log follows its killed predecessor's.
             with open(self.logs / f"{name}.log", "ab") as log:
                 self.processes[name] = subprocess.Popen(
-                    COMMANDS[name], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+                    self.commands[name], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
                     stderr=log, start_new_session=True,
                 )
             self._killed.discard(name)

@@ -131,15 +131,16 @@ class Sheet:
     def original_header(self) -> list[str]:
         return [h for h in self.header() if h not in ADDED_COLUMNS]
 
-    def count_rows(self) -> int:
-        """Data rows, for a progress bar before the first pass: XLSX says it in its dimension."""
+    def count_rows(self) -> int | None:
+        """Data rows, for a progress bar before the first pass (None: not known before reading
+        it all, an XLSX whose writer left out its dimension). Blank rows are counted too."""
         if self.format == "xlsx":
             rows = self._raw_rows()
             next(rows, None)
             sheet = self._workbook.worksheets[0] if self._workbook else None
-            total = max((sheet.max_row or 1) - 1, 0) if sheet is not None else 0
+            last = sheet.max_row if sheet is not None else None
             self.close()
-            return total
+            return max(last - 1, 0) if last else None
         with self._binary() as binary:
             lines = sum(chunk.count(b"\n") for chunk in iter(lambda: binary.read(1 << 20), b""))
         return max(lines - 1, 0)
@@ -152,6 +153,7 @@ class ErrorFile:
     def __init__(self, header: list[str], file_format: str, directory: str | None = None):
         self.format = file_format
         self.count = 0
+        self._finished = False
         handle, self.path = tempfile.mkstemp(suffix=f".{file_format}", prefix="vetlife-errors-",
                                              dir=directory)
         os.close(handle)
@@ -178,13 +180,22 @@ class ErrorFile:
 
     def finish(self) -> str:
         """Close the file; its path."""
-        if self.format == "xlsx":
-            self._workbook.save(self.path)
-        else:
-            self._text.close()
+        if not self._finished:
+            self._finished = True
+            if self.format == "xlsx":
+                self._workbook.save(self.path)
+            else:
+                self._text.close()
         return self.path
 
     def discard(self) -> None:
+        """Close and delete it: it holds personal data, so nothing is left behind."""
+        try:
+            self.finish()
+        finally:
+            self._unlink()
+
+    def _unlink(self) -> None:
         try:
             os.unlink(self.path)
         except FileNotFoundError:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -19,9 +21,18 @@ DISCHARGE_CATEGORIES = ("discharged_soldier", "transferred_officer", "transferre
                         "retired_officer", "demobilised")
 LIFE_STAGES = ("enlistment", "service", "discharge", "employment", "preferential")
 SURVIVOR_TIES = ("martyr", "died_on_duty", "died_of_illness")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 # -- events, version 1 --------------------------------------------------------------------------
+
+
+def _stored_effective_on() -> fields.Date:
+    # Added to the changes after the registration without a new version: optional, and absent
+    # from events stored before it (and from changes effective the day they were recorded). The
+    # upcaster below fills it in on read: the Shanghai day the event was recorded.
+    return fields.Date(allow_none=True, metadata={
+        "description": "the day the change took effect for the person (docs/history.md)"})
 
 class VeteranRegisteredV1(Schema):
     veteran_id = fields.String(required=True)
@@ -46,6 +57,7 @@ class ContactAmendedV1(Schema):
     veteran_id = fields.String(required=True)
     phone = fields.String(allow_none=True)
     address = fields.String(allow_none=True)
+    effective_on = _stored_effective_on()
 
 
 class DischargeRecordedV1(Schema):
@@ -53,23 +65,27 @@ class DischargeRecordedV1(Schema):
     discharged_on = fields.Date(required=True)
     discharge_category = fields.String(required=True)
     rank = fields.String(allow_none=True)
+    effective_on = _stored_effective_on()
 
 
 class PartyMembershipRecordedV1(Schema):
     veteran_id = fields.String(required=True)
     joined_on = fields.Date(required=True)
     party_branch = fields.String(required=True)
+    effective_on = _stored_effective_on()
 
 
 class GridWorkerAssignedV1(Schema):
     veteran_id = fields.String(required=True)
     grid_worker = fields.String(required=True)
+    effective_on = _stored_effective_on()
 
 
 class HonourAddedV1(Schema):
     veteran_id = fields.String(required=True)
     honour = fields.String(required=True)
     awarded_on = fields.Date(allow_none=True)
+    effective_on = _stored_effective_on()
 
 
 class SurvivorTieMarkedV1(Schema):
@@ -77,6 +93,7 @@ class SurvivorTieMarkedV1(Schema):
     tie = fields.String(required=True)
     fallen_name = fields.String(required=True)
     relation = fields.String(required=True)
+    effective_on = _stored_effective_on()
 
 
 EVENT_SCHEMAS: dict[str, type[Schema]] = {
@@ -88,7 +105,24 @@ EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "HonourAdded": HonourAddedV1,
     "SurvivorTieMarked": SurvivorTieMarkedV1,
 }
-upcast = Upcasters({event_type: 1 for event_type in EVENT_SCHEMAS})
+
+
+class _RegistryUpcasters(Upcasters):
+    """The version steps, then every change's effective date made explicit: an event stored
+    without one took effect the day it was recorded, in Asia/Shanghai."""
+
+    def __call__(self, event: RecordedEvent) -> RecordedEvent:
+        event = super().__call__(event)
+        if event.event_type not in DATED or event.data.get("effective_on") is not None:
+            return event
+        recorded_on = event.recorded_at.astimezone(SHANGHAI).date()
+        return replace(event, data={**event.data, "effective_on": recorded_on.isoformat()})
+
+
+# The events that carry an effective date: every change after the registration (a file holds
+# from the day it was registered, docs/history.md).
+DATED = frozenset(EVENT_SCHEMAS) - {"VeteranRegistered"}
+upcast = _RegistryUpcasters({event_type: 1 for event_type in EVENT_SCHEMAS})
 
 
 # -- what departments see: pseudonymous ids and facts, never identity ----------------------------
@@ -205,10 +239,15 @@ raises NotPublishable for an event type without a public schema."""
 def to_new_event(domain_event) -> NewEvent:
     """Serialise a domain event (a frozen dataclass) with its schema."""
     schema = instance(EVENT_SCHEMAS[domain_event.event_type])
+    data = schema.dump(_plain(asdict(domain_event)))
+    if data.get("effective_on", "") is None:
+        # Effective the day it is recorded: left out, as before the field existed, and read
+        # back as that day (upcast); the store, not the deciding process, knows which day it is.
+        del data["effective_on"]
     return NewEvent(
         event_type=domain_event.event_type,
         schema_version=domain_event.schema_version,
-        data=schema.dump(_plain(asdict(domain_event))),
+        data=data,
     )
 
 
@@ -281,6 +320,11 @@ class _QueryInteger(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+EFFECTIVE_ON = ("the day the change took effect for the person, not after today (Asia/Shanghai); "
+                "null or missing: the day it is recorded. A late correction states its past day "
+                "(docs/history.md)")
+
+
 class RegisterVeteranRequest(Schema):
     name = _text(required=True)
     id_number = fields.String(required=True, validate=ID_NUMBER,
@@ -306,6 +350,7 @@ class AmendContactRequest(Schema):
 
     phone = fields.String(allow_none=True, validate=[validate.Length(max=20), PHONE])
     address = _text(200, allow_none=True)
+    effective_on = _Date(allow_none=True, metadata={"description": EFFECTIVE_ON})
 
     @validates_schema
     def _something_to_amend(self, data, **kwargs):
@@ -319,26 +364,50 @@ class RecordDischargeRequest(Schema):
     discharge_category = fields.String(required=True,
                                        validate=validate.OneOf(DISCHARGE_CATEGORIES))
     rank = _text(allow_none=True, metadata={"description": "null or missing: the rank on file"})
+    effective_on = _Date(allow_none=True, metadata={"description": EFFECTIVE_ON})
 
 
 class RecordPartyMembershipRequest(Schema):
     joined_on = _Date(required=True)
     party_branch = _text(required=True)
+    effective_on = _Date(allow_none=True, metadata={"description": EFFECTIVE_ON})
 
 
 class AssignGridWorkerRequest(Schema):
     grid_worker = _text(required=True)
+    effective_on = _Date(allow_none=True, metadata={"description": EFFECTIVE_ON})
 
 
 class AddHonourRequest(Schema):
     honour = _text(required=True)
     awarded_on = _Date(allow_none=True)
+    effective_on = _Date(allow_none=True, metadata={"description": EFFECTIVE_ON})
 
 
 class MarkSurvivorTieRequest(Schema):
     tie = fields.String(required=True, validate=validate.OneOf(SURVIVOR_TIES))
     fallen_name = _text(required=True)
     relation = _text(required=True)
+    effective_on = _Date(allow_none=True, metadata={"description": EFFECTIVE_ON})
+
+
+class FileOnDateQuery(Schema):
+    """A veteran's file as it stood on a day (docs/history.md); both may be given at once."""
+
+    as_of = _Date(metadata={"description": "the file as the bureau knew it at the end of this day "
+                                           "(Asia/Shanghai): changes recorded by 24:00 that day"})
+    effective_on = _Date(metadata={"description": "the file as in effect for the person on this "
+                                                  "day: changes effective on or before it, a late "
+                                                  "correction from its own effective day"})
+
+    @validates_schema
+    def _not_in_the_future(self, data, **kwargs):
+        today = datetime.now(SHANGHAI).date()
+        problems = {name: [f"must not be after today ({today.isoformat()}, Asia/Shanghai)"]
+                    for name in ("as_of", "effective_on")
+                    if data.get(name) is not None and data[name] > today}
+        if problems:
+            raise ValidationError(problems)
 
 
 class ListVeteransQuery(Schema):
@@ -438,7 +507,13 @@ FILE_COMMANDS = (
 class HistoryEntry(Schema):
     version = fields.Integer(required=True)
     event_type = fields.String(required=True)
-    at = fields.String(required=True, metadata={"description": "when it was recorded"})
+    at = fields.String(required=True, metadata={"description": "when it was recorded (the same "
+                                                             "as recorded_at)"})
+    recorded_at = fields.String(required=True, metadata={
+        "description": "when the bureau recorded it (ISO 8601 with time zone)"})
+    effective_on = fields.Date(required=True, metadata={
+        "description": "from which day it holds for the person (a registration: the day it "
+                       "was recorded, Asia/Shanghai)"})
     actor = fields.String(required=True, metadata={"description": "who: <role>:<subject>"})
 
 

@@ -14,6 +14,7 @@ from contracts import instance
 from contracts import registry as contract
 from services.registry.domain import model
 from services.registry.domain.errors import AlreadyRegistered, VeteranNotFound
+from services.registry.domain.timeline import Dated, FileTimeline
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ID_NUMBER_CLAIM = "resident_id_number"
@@ -40,6 +41,18 @@ def load_file(store: PostgresEventStore, veteran_id: str) -> model.VeteranFile:
     return model.VeteranFile.from_events(
         model.EVENT_TYPES[r.event_type](**contract.load_data(r)) for r in recorded
     )
+
+
+def load_timeline(store: PostgresEventStore, veteran_id: str) -> FileTimeline:
+    """The file's events with their recorded and effective times (docs/history.md)."""
+    recorded = store.read_stream(veteran_id)
+    if not recorded:
+        raise VeteranNotFound("no veteran file with this veteran id")
+    return FileTimeline([
+        Dated(model.EVENT_TYPES[r.event_type](**contract.load_data(r)), r.stream_version,
+              r.recorded_at, r.actor)
+        for r in recorded
+    ])
 
 
 def register_veteran(store: PostgresEventStore, cmd: model.RegisterVeteran, meta: Metadata,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from datetime import date
 
 import structlog
 from marshmallow import ValidationError
@@ -125,8 +126,18 @@ class RegistryService:
 
     @rpc
     @on_the_wire
-    def get_veteran(self, veteran_id: str) -> dict:
-        return handlers.file_reply(handlers.load_file(self.store, veteran_id))
+    def get_veteran(self, veteran_id: str, as_of: str | None = None,
+                    effective_on: str | None = None) -> dict:
+        """The file now, or as it stood on a day (docs/history.md): `as_of` as known at the end
+        of that day, `effective_on` as in effect for the person; both may be given."""
+        if as_of is None and effective_on is None:
+            return handlers.file_reply(handlers.load_file(self.store, veteran_id))
+        dates = instance(contract.FileOnDateQuery).load(
+            {name: value for name, value in (("as_of", as_of), ("effective_on", effective_on))
+             if value is not None})
+        timeline = handlers.load_timeline(self.store, veteran_id)
+        return handlers.file_reply(timeline.file(known_by=dates.get("as_of"),
+                                                 in_effect_on=dates.get("effective_on")))
 
     @rpc
     @on_the_wire
@@ -154,7 +165,13 @@ class RegistryService:
         return instance(contract.FileHistoryReply).dump({
             "veteran_id": veteran_id, "version": events[-1].stream_version,
             "history": [{"version": e.stream_version, "event_type": e.event_type,
-                         "at": e.recorded_at.isoformat(), "actor": e.actor} for e in events],
+                         "at": e.recorded_at.isoformat(), "recorded_at": e.recorded_at.isoformat(),
+                         # The upcaster has made every change's effective day explicit; a
+                         # registration holds from the day it was recorded.
+                         "effective_on": date.fromisoformat(e.data["effective_on"])
+                         if e.data.get("effective_on")
+                         else e.recorded_at.astimezone(handlers.SHANGHAI).date(),
+                         "actor": e.actor} for e in events],
         })
 
     @rpc

@@ -27,6 +27,8 @@ class AmendContact:
     veteran_id: str
     phone: str | None = field(default=None, repr=False)
     address: str | None = field(default=None, repr=False)
+    # The day the change took effect for the person; None: the day it is recorded.
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class RecordDischarge:
     discharged_on: date
     discharge_category: str
     rank: str | None = None
+    # The day the change took effect for the person; None: the day it is recorded.
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,16 @@ class RecordPartyMembership:
     veteran_id: str
     joined_on: date
     party_branch: str
+    # The day the change took effect for the person; None: the day it is recorded.
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)
 class AssignGridWorker:
     veteran_id: str
     grid_worker: str
+    # The day the change took effect for the person; None: the day it is recorded.
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,8 @@ class AddHonour:
     veteran_id: str
     honour: str
     awarded_on: date | None = None
+    # The day the change took effect for the person; None: the day it is recorded.
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -63,3 +73,5 @@ class MarkSurvivorTie:
     tie: str
     fallen_name: str
     relation: str
+    # The day the change took effect for the person; None: the day it is recorded.
+    effective_on: date | None = None

@@ -21,6 +21,9 @@ class Event:
 
 
 # Personal data is left out of the reprs below, so logging an event or command cannot leak it.
+# Every change after the registration carries `effective_on`, the day it took effect for the
+# person: a late correction is a new event with a past effective date, never an edit. None means
+# the day it was recorded (Asia/Shanghai), which is also how events stored before the field are read.
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class ContactAmended(Event):
     # Both fields hold the contact after the change, so a reader needs no earlier event.
     phone: str | None = field(repr=False)
     address: str | None = field(repr=False)
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -54,23 +58,27 @@ class DischargeRecorded(Event):
     discharged_on: date
     discharge_category: str
     rank: str
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)
 class PartyMembershipRecorded(Event):
     joined_on: date
     party_branch: str
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)
 class GridWorkerAssigned(Event):
     grid_worker: str
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)
 class HonourAdded(Event):
     honour: str
     awarded_on: date | None
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,7 @@ class SurvivorTieMarked(Event):
     tie: str
     fallen_name: str
     relation: str
+    effective_on: date | None = None
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

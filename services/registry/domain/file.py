@@ -27,11 +27,13 @@ from .events import (
 from .id_number import parse_id_number
 from .rules import (
     _check_category,
+    _check_effective_on,
     _is_past_date,
     _later_stage,
     _normalised_phone,
     _optional_text,
     _Problems,
+    _redates,
     _required_text,
     _years_after,
 )
@@ -172,11 +174,14 @@ class VeteranFile:
                 self.party_branch = event.party_branch
             case GridWorkerAssigned():
                 self.grid_worker = event.grid_worker
+            # A list holds each honour and tie once: a change re-dating one (docs/history.md)
+            # repeats it, and adds nothing to the file.
             case HonourAdded():
-                self.honours.append({"honour": event.honour, "awarded_on": event.awarded_on})
+                _add_once(self.honours, {"honour": event.honour, "awarded_on": event.awarded_on})
             case SurvivorTieMarked():
-                self.survivor_ties.append(
-                    {"tie": event.tie, "fallen_name": event.fallen_name, "relation": event.relation}
+                _add_once(
+                    self.survivor_ties,
+                    {"tie": event.tie, "fallen_name": event.fallen_name, "relation": event.relation},
                 )
             case _:
                 raise ValueError(f"a veteran file cannot apply {event.event_type}")
@@ -198,10 +203,12 @@ class VeteranFile:
             if cmd.address is None
             else _required_text(problems, "address", cmd.address)
         )
+        _check_effective_on(problems, cmd.effective_on, today, self.birth_date)
         problems.raise_if_any()
-        if (phone, address) == (self.phone, self.address):
+        if (phone, address) == (self.phone, self.address) and not _redates(cmd.effective_on, today):
             return []
-        return [ContactAmended(self.veteran_id, phone=phone, address=address)]
+        return [ContactAmended(self.veteran_id, phone=phone, address=address,
+                               effective_on=cmd.effective_on)]
 
     def record_discharge(self, cmd: RecordDischarge, today: date) -> list[Event]:
         """Record or correct the discharge; a rank left out keeps the rank on file."""
@@ -214,9 +221,12 @@ class VeteranFile:
         ):
             problems.add("discharged_on", "must not be before the enlistment date")
         rank = self.rank if cmd.rank is None else _required_text(problems, "rank", cmd.rank)
+        _check_effective_on(problems, cmd.effective_on, today, self.birth_date)
         problems.raise_if_any()
         recorded = (self.discharged_on, self.discharge_category, self.rank)
-        if (cmd.discharged_on, cmd.discharge_category, rank) == recorded:
+        if (cmd.discharged_on, cmd.discharge_category, rank) == recorded and not _redates(
+            cmd.effective_on, today
+        ):
             return []
         return [
             DischargeRecorded(
@@ -224,6 +234,7 @@ class VeteranFile:
                 discharged_on=cmd.discharged_on,
                 discharge_category=cmd.discharge_category,
                 rank=rank,
+                effective_on=cmd.effective_on,
             )
         ]
 
@@ -236,13 +247,19 @@ class VeteranFile:
         ):
             problems.add("joined_on", f"must be on or after the {MIN_PARTY_AGE}th birthday")
         party_branch = _required_text(problems, "party_branch", cmd.party_branch)
+        _check_effective_on(problems, cmd.effective_on, today, self.birth_date)
         problems.raise_if_any()
         recorded = (self.party_joined_on, self.party_branch)
-        if self.party_member and (cmd.joined_on, party_branch) == recorded:
+        if (
+            self.party_member
+            and (cmd.joined_on, party_branch) == recorded
+            and not _redates(cmd.effective_on, today)
+        ):
             return []
         return [
             PartyMembershipRecorded(
-                self.veteran_id, joined_on=cmd.joined_on, party_branch=party_branch
+                self.veteran_id, joined_on=cmd.joined_on, party_branch=party_branch,
+                effective_on=cmd.effective_on,
             )
         ]
 
@@ -250,10 +267,12 @@ class VeteranFile:
         self._check_addressed_to_me(cmd)
         problems = _Problems()
         grid_worker = _required_text(problems, "grid_worker", cmd.grid_worker)
+        _check_effective_on(problems, cmd.effective_on, today, self.birth_date)
         problems.raise_if_any()
-        if grid_worker == self.grid_worker:
+        if grid_worker == self.grid_worker and not _redates(cmd.effective_on, today):
             return []
-        return [GridWorkerAssigned(self.veteran_id, grid_worker=grid_worker)]
+        return [GridWorkerAssigned(self.veteran_id, grid_worker=grid_worker,
+                                   effective_on=cmd.effective_on)]
 
     def add_honour(self, cmd: AddHonour, today: date) -> list[Event]:
         self._check_addressed_to_me(cmd)
@@ -265,10 +284,14 @@ class VeteranFile:
             and cmd.awarded_on < self.birth_date
         ):
             problems.add("awarded_on", "must not be before the birth date")
+        _check_effective_on(problems, cmd.effective_on, today, self.birth_date)
         problems.raise_if_any()
-        if {"honour": honour, "awarded_on": cmd.awarded_on} in self.honours:
+        if {"honour": honour, "awarded_on": cmd.awarded_on} in self.honours and not _redates(
+            cmd.effective_on, today
+        ):
             return []
-        return [HonourAdded(self.veteran_id, honour=honour, awarded_on=cmd.awarded_on)]
+        return [HonourAdded(self.veteran_id, honour=honour, awarded_on=cmd.awarded_on,
+                            effective_on=cmd.effective_on)]
 
     def mark_survivor_tie(self, cmd: MarkSurvivorTie, today: date) -> list[Event]:
         self._check_addressed_to_me(cmd)
@@ -277,13 +300,19 @@ class VeteranFile:
             problems.add("tie", f"must be one of: {', '.join(t.value for t in SurvivorTie)}")
         fallen_name = _required_text(problems, "fallen_name", cmd.fallen_name)
         relation = _required_text(problems, "relation", cmd.relation)
+        _check_effective_on(problems, cmd.effective_on, today, self.birth_date)
         problems.raise_if_any()
         tie = {"tie": cmd.tie, "fallen_name": fallen_name, "relation": relation}
-        if tie in self.survivor_ties:
+        if tie in self.survivor_ties and not _redates(cmd.effective_on, today):
             return []
-        return [SurvivorTieMarked(self.veteran_id, **tie)]
+        return [SurvivorTieMarked(self.veteran_id, **tie, effective_on=cmd.effective_on)]
 
     def _check_addressed_to_me(self, cmd) -> None:
         # A command for another file is a bug in the caller, not bad input from a person.
         if cmd.veteran_id != self.veteran_id:
             raise ValueError(f"command for {cmd.veteran_id} sent to file {self.veteran_id}")
+
+
+def _add_once(items: list[dict], item: dict) -> None:
+    if item not in items:
+        items.append(item)

@@ -76,3 +76,18 @@ def _years_after(day: date, years: int) -> date:
 def _later_stage(current: str, candidate: str) -> str:
     # Life stages only move forward: correcting a discharge must not undo later stages.
     return max(current, candidate, key=LIFE_STAGES.index)
+
+
+def _check_effective_on(problems: _Problems, value: date | None, today: date,
+                        birth_date: date | None) -> None:
+    """An effective date is a past or present day of the person's life (None: today)."""
+    if value is None:
+        return
+    if _is_past_date(problems, "effective_on", value, today) and birth_date and value < birth_date:
+        problems.add("effective_on", "must not be before the birth date")
+
+
+def _redates(effective_on: date | None, today: date) -> bool:
+    """A change stated for a past day is recorded even when the file already shows its values:
+    it says since when they hold (docs/history.md), which the file in effect on that day may not."""
+    return effective_on is not None and effective_on < today

@@ -108,7 +108,11 @@ class Sampler:
         }
 
     def bad(self, kind: str) -> dict:
-        row = self.good()
+        return self.spoil(self.good(), kind)
+
+    def spoil(self, row: dict, kind: str) -> dict:
+        """A copy of a good row with one defect of `kind`."""
+        row = dict(row)
         rng = self.rng
         if kind == "bad_check_digit":
             digits = "0123456789X".replace(row["id_number"][-1], "")

@@ -1,0 +1,147 @@
+"""Importing a spreadsheet of existing veteran files into the real store: once, corrected, and again."""
+import csv
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from chassis.envelope import Metadata
+from contracts import registry as contract
+from services.registry import handlers
+from services.registry.import_files import ErrorFile, Sheet
+from services.registry.imports import import_file
+from services.registry.sample import BAD_KINDS, Sampler, write
+
+pytestmark = pytest.mark.infra
+TODAY = date(2026, 11, 27)
+FIELDS = ["name", "id_number", "sex", "birth_date", "phone", "address", "township",
+          "service_station", "enlisted_on", "discharged_on", "branch", "rank",
+          "discharge_category"]
+
+
+def sample_file(tmp_path, suffix: str, good: int = 120):
+    """`good` good rows and two bad rows of every kind; the good version of each bad row by its
+    row number (what a clerk corrects it to)."""
+    sampler = Sampler(seed=11, today=TODAY)
+    rows = [sampler.good() for _ in range(good)]
+    sampler.recent = list(rows)
+    corrected = {}
+    for kind in BAD_KINDS * 2:
+        original = sampler.good()
+        spoiled = sampler.spoil(original, kind)
+        # A duplicate is the same person typed twice: corrected, it is still that person.
+        corrected[len(rows) + 2] = spoiled if kind == "duplicate_id_number" else original
+        rows.append(spoiled)
+    path = tmp_path / f"veterans.{suffix}"
+    write(path, rows)
+    return path, rows, corrected
+
+
+def run(store, path, dry_run=False):
+    suffix = path.suffix.lstrip(".")
+    with Sheet(path, suffix) as sheet:
+        errors = ErrorFile(sheet.original_header(), suffix, str(path.parent))
+        outcome = import_file(store, sheet, Metadata(actor="registry_clerk:test"),
+                              dry_run=dry_run, errors=errors, today=TODAY, chunk=50)
+    return outcome, errors.finish()
+
+
+def read_table(path) -> list[list]:
+    if str(path).endswith(".csv"):
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return list(csv.reader(f))
+    return [list(r) for r in load_workbook(path, read_only=True).active.iter_rows(values_only=True)]
+
+
+def registered(store) -> list:
+    return [e for e in store.read_all(0, 100_000) if e.event_type == "VeteranRegistered"]
+
+
+def claims(store) -> int:
+    with store.db.transaction() as cur:
+        cur.execute("SELECT count(*) FROM unique_claims WHERE kind = %s",
+                    (handlers.ID_NUMBER_CLAIM,))
+        return cur.fetchone()[0]
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "csv"])
+def test_import_once_then_the_corrected_error_file_then_the_same_file_again(registry_store,
+                                                                            tmp_path, suffix):
+    path, rows, corrected = sample_file(tmp_path, suffix)
+    good = len(rows) - len(corrected)
+
+    checked, _ = run(registry_store, path, dry_run=True)
+    assert (checked.imported, checked.refused, checked.already_on_file) == (
+        good, len(corrected), 0)
+    assert registered(registry_store) == [], "a dry run writes nothing"
+
+    outcome, error_path = run(registry_store, path)
+    assert (outcome.total, outcome.imported, outcome.refused, outcome.already_on_file) == (
+        len(rows), good, len(corrected), 0)
+    events = registered(registry_store)
+    assert len(events) == good and claims(registry_store) == good
+    assert sorted(e.data["id_number"] for e in events) == sorted(
+        r["id_number"] for n, r in enumerate(rows, start=2) if n not in corrected)
+    # Each file is a stream of its own, written as a registration writes it, gap-free.
+    assert [e.position for e in events] == list(range(1, good + 1))
+    assert all(e.stream_version == 1 and e.stream_id == e.data["veteran_id"] for e in events)
+    first = handlers.load_file(registry_store, events[0].stream_id)
+    assert first.name == rows[0]["name"] and first.enlisted_on == rows[0]["enlisted_on"]
+    assert all(contract.public_form(e)["veteran_id"] == e.stream_id for e in events)
+    assert events[0].actor == "registry_clerk:test"
+
+    table = read_table(error_path)
+    assert table[0][-2:] == ["行号", "错误原因"]
+    assert {int(r[-2]) for r in table[1:]} == set(corrected)
+    assert all(r[-1] for r in table[1:]), "every waiting row says why"
+
+    # The clerk corrects the error file in place (行号 and 错误原因 left in) and imports it.
+    fixed_path = tmp_path / f"fixed.{suffix}"
+    header = table[0]
+    fixed_rows = []
+    for row in table[1:]:
+        good_version = corrected[int(row[-2])]
+        fixed_rows.append([*(good_version[f] for f in FIELDS), row[-2], row[-1]])
+    write_raw(fixed_path, header, fixed_rows)
+    duplicates = 2  # two duplicate rows: the same people as rows already imported
+    again, _ = run(registry_store, fixed_path)
+    assert (again.imported, again.already_on_file, again.refused) == (
+        len(corrected) - duplicates, duplicates, 0)
+    assert len(registered(registry_store)) == good + len(corrected) - duplicates
+    assert claims(registry_store) == good + len(corrected) - duplicates
+
+    # The original file once more: nobody doubled, every good row already on file.
+    rerun, _ = run(registry_store, path)
+    assert (rerun.imported, rerun.already_on_file, rerun.refused) == (0, good, len(corrected))
+    assert len(registered(registry_store)) == good + len(corrected) - duplicates
+    held = {e.data["id_number"]: e.stream_id for e in registered(registry_store)}
+    assert all(held[rows[n - 2]["id_number"]] == v for n, v in rerun.on_file)
+
+
+def write_raw(path, header, rows):
+    if str(path).endswith(".csv"):
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:
+            csv.writer(f).writerows([header, *rows])
+        return
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(header)
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+
+
+def test_a_registration_over_the_api_and_an_import_hold_one_claim(registry_store, tmp_path):
+    path, rows, corrected = sample_file(tmp_path, "csv", good=5)
+    first = rows[0]
+    from services.registry.domain import model
+
+    handlers.register_veteran(registry_store, model.RegisterVeteran(
+        name=first["name"], id_number=first["id_number"], township=first["township"],
+        service_station=first["service_station"], enlisted_on=first["enlisted_on"],
+        branch=first["branch"], rank=first["rank"], discharge_category="discharged_soldier"),
+        Metadata(), today=TODAY)
+    outcome, _ = run(registry_store, path)
+    assert outcome.already_on_file == 1 and outcome.imported == 4
+    assert len(registered(registry_store)) == 5

@@ -49,6 +49,10 @@ class AuditRecord(Schema):
     purpose = fields.String(allow_none=True)
     outcome = fields.String(required=True)
     correlation_id = fields.String(allow_none=True)
+    as_of = fields.Date(metadata={"description": "a read of the file as known at the end of "
+                                                 "this day (only such reads have it)"})
+    effective_on = fields.Date(metadata={"description": "a read of the file as in effect on this "
+                                                        "day (only such reads have it)"})
 
 
 class AuditPage(Schema):

@@ -34,6 +34,9 @@ PROGRESS_FROM = 100_000  # entries; a smaller log verifies before a progress bar
 COPIED = ("subject", "role", "action", "outcome", "veteran_id", "department", "correlation_id")
 ITEM_KEYS = ("subject", "role", "stations", "department", "action", "fields", "purpose",
              "outcome", "correlation_id")
+# A read of a file as it stood on a day (docs/history.md) says which day; only such entries
+# carry these keys, so every other entry's hashed text is what it was before they existed.
+DATED_KEYS = ("as_of", "effective_on")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class AuditEntry:
     department: str | None = None
     purpose: str | None = None       # free text from header X-Purpose (<= 200 chars, validated)
     correlation_id: str | None = None
+    as_of: str | None = None         # YYYY-MM-DD: the file as known at the end of that day
+    effective_on: str | None = None  # YYYY-MM-DD: the file as in effect on that day
 
 
 @dataclass
@@ -95,6 +100,12 @@ def entry_text(entry: AuditEntry) -> str:
         if value is not None and not isinstance(value, str):
             raise TypeError(f"AuditEntry.{name} must be a string or None")
         body[name] = None if value is None else _text(value)
+    for name in DATED_KEYS:
+        value = getattr(entry, name)
+        if value is not None:
+            if not isinstance(value, str):
+                raise TypeError(f"AuditEntry.{name} must be a string or None")
+            body[name] = _text(value)
     for name in ("fields", "stations"):
         values = getattr(entry, name)
         if isinstance(values, str) or not all(isinstance(v, str) for v in values):
@@ -142,6 +153,7 @@ def _item(body: str, with_veteran: bool) -> dict:
     entry = doc["entry"]
     item = {"seq": doc["seq"], "at": doc["at"]}
     item.update({key: entry.get(key) for key in ITEM_KEYS})
+    item.update({key: entry[key] for key in DATED_KEYS if key in entry})
     if with_veteran:
         item["veteran_id"] = entry.get("veteran_id")
     return item

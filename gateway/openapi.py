@@ -165,7 +165,11 @@ PATHS = {
     "/api/v1/veterans/{veteran_id}": {
         "get": {"operationId": "get_veteran",
                 "summary": "one veteran's file: the fields your role may see, the rest named in "
-                           "`withheld`", "parameters": [VETERAN_ID, X_PURPOSE],
+                           "`withheld`; with `as_of` as known at the end of that day, with "
+                           "`effective_on` as in effect for the person that day, or both "
+                           "(docs/history.md); a day before the file existed is a 404",
+                "parameters": [VETERAN_ID, {"in": "query", "schema": contract.FileOnDateQuery},
+                               X_PURPOSE],
                 "responses": {"200": {"description": "the file", "headers": ETAG,
                                       **_json("VeteranFile")},
                               **_errors(400, 404, 502, *_GUARDED)}},
@@ -234,8 +238,11 @@ def _all_optional(schema: type[Schema], name: str, keep: tuple[str, ...], **extr
 
 _WITHHELD = fields.List(fields.String(), required=True,
                         metadata={"description": "fields your role may not see"})
-VeteranFileView = _all_optional(contract.VeteranFileReply, "VeteranFileView",
-                                 ("veteran_id", "version"), withheld=_WITHHELD)
+VeteranFileView = _all_optional(
+    contract.VeteranFileReply, "VeteranFileView", ("veteran_id", "version"), withheld=_WITHHELD,
+    # A read on a day says which: the day it was asked for, as the query gave it.
+    as_of=fields.Date(metadata={"description": "the file as known at the end of this day"}),
+    effective_on=fields.Date(metadata={"description": "the file as in effect on this day"}))
 VeteranSummaryView = _all_optional(contract.VeteranSummary, "VeteranSummaryView", ("veteran_id",))
 VeteranListView = Schema.from_dict({
     "items": fields.List(fields.Nested(VeteranSummaryView), required=True),

@@ -9,6 +9,7 @@ import uuid
 
 import eventlet
 import structlog
+from marshmallow import EXCLUDE
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
@@ -273,12 +274,13 @@ class GatewayService:
             raise BrokerUnavailable() from None
 
     def _entry(self, call: Call, action: str, outcome: str, veteran_id: str | None = None,
-               fields=(), purpose: str | None = None) -> AuditEntry:
+               fields=(), purpose: str | None = None, dates: dict | None = None) -> AuditEntry:
         p = call.principal
         return AuditEntry(subject=p.subject, role=p.role, action=action, outcome=outcome,
                           veteran_id=veteran_id, fields=tuple(sorted(fields)),
                           stations=tuple(p.stations), department=p.department,
-                          purpose=purpose, correlation_id=self.context.get("correlation_id"))
+                          purpose=purpose, correlation_id=self.context.get("correlation_id"),
+                          **(dates or {}))
 
     def _record(self, *entries: AuditEntry) -> None:
         """Write to the audit log or refuse the request: nothing is served unrecorded."""
@@ -293,10 +295,11 @@ class GatewayService:
                                "is refused; try again shortly", status=503) from None
 
     def _record_quietly(self, call: Call, action: str, outcome: str, veteran_id=None,
-                        purpose=None) -> None:
+                        purpose=None, dates: dict | None = None) -> None:
         """Refusals are recorded too, but a refusal stands even if the log cannot take it."""
         try:
-            self.audit.record(self._entry(call, action, outcome, veteran_id, purpose=purpose))
+            self.audit.record(self._entry(call, action, outcome, veteran_id, purpose=purpose,
+                                          dates=dates))
         except AuditUnavailable:
             log.error("gateway.audit_unavailable", action=action, outcome=outcome)
 
@@ -379,20 +382,24 @@ class GatewayService:
     def get_veteran(self, call: Call, veteran_id):
         veteran_id = veteran_id_from(veteran_id)
         purpose = purpose_from(call.request)
+        # The file as it stood on a day (docs/history.md): YYYY-MM-DD, not after today. Other
+        # query parameters are ignored, as they always were here.
+        dates = instance(contract.FileOnDateQuery).dump(instance(contract.FileOnDateQuery).load(
+            query_from(call.request), unknown=EXCLUDE))
         # Checked before the read, so a veteran reading someone else's id costs no RPC.
         if call.scopes == {access.OWN} and veteran_id != call.principal.veteran_id:
-            self._record_quietly(call, "read_file", "not_found", veteran_id, purpose)
+            self._record_quietly(call, "read_file", "not_found", veteran_id, purpose, dates)
             raise GatewayError("not_found", "no veteran file with this veteran id", status=404)
-        reply = self._call("registry", "get_veteran", veteran_id)
+        reply = self._call("registry", "get_veteran", veteran_id, **dates)
         if not call.may_reach(veteran_id, reply.get("service_station")):
             # The same answer as a file that does not exist: no enumeration of ids.
-            self._record_quietly(call, "read_file", "not_found", veteran_id, purpose)
+            self._record_quietly(call, "read_file", "not_found", veteran_id, purpose, dates)
             raise GatewayError("not_found", "no veteran file with this veteran id", status=404)
         p = call.principal
         shown, withheld = _only(reply, access.entitled_fields(call.grants, p.department))
         personal = access.PERSONAL_FIELDS.intersection(shown)
-        self._record(self._entry(call, "read_file", "ok", veteran_id, personal, purpose))
-        return json_response({**shown, "withheld": withheld},
+        self._record(self._entry(call, "read_file", "ok", veteran_id, personal, purpose, dates))
+        return json_response({**shown, **dates, "withheld": withheld},
                              headers={"ETag": f'"{reply["version"]}"'})
 
     @api("GET", f"{API}/veterans")

@@ -185,6 +185,11 @@ _BUNDLE: dict[str, dict[str, Scope]] = {
     "retry_notification": {"station_worker": STATIONS, **_MATTER_OWNERS},
 }
 
+# The bureau's own staff, who work district-wide.
+_BUREAU_STAFF = {"registry_clerk": DISTRICT, "placement_officer": DISTRICT,
+                 "benefits_officer": DISTRICT, "disputes_officer": DISTRICT,
+                 "employment_officer": DISTRICT, "approver": DISTRICT}
+
 # operation (the OpenAPI operationId, also the gateway's handler name) -> role -> scope.
 OPERATIONS: dict[str, dict[str, Scope]] = {
     "register_veteran": dict(_FILE_CHANGERS),
@@ -235,6 +240,11 @@ OPERATIONS: dict[str, dict[str, Scope]] = {
     "veteran_overview": {"veteran": OWN, "station_worker": STATIONS, "registry_clerk": DISTRICT,
                          "placement_officer": DISTRICT, "benefits_officer": DISTRICT,
                          "disputes_officer": DISTRICT, "employment_officer": DISTRICT},
+    # The bureau's figures and the reports published from them (gateway/figures.py): counts,
+    # fen and rates, no personal field. The leader and the bureau's staff see the district; a
+    # station worker their own stations only (the gateway keeps the figures to them).
+    **{operation: {"station_worker": STATIONS, **_BUREAU_STAFF, "leader": DISTRICT}
+       for operation in ("bureau_figures", "publish_report", "get_report")},
     "me": {role: SELF for role in ROLES},
     "my_access_log": {"veteran": OWN},
     "search_audit": {"auditor": DISTRICT},

@@ -263,10 +263,11 @@ def openapi_document() -> dict:
         "description": "an OIDC access token (ES256 or RS256) from the identity provider; "
                        "locally, `vetlife-token ROLE` prints one"})
     # Imported here: they import this module for its pieces.
-    from gateway import overview, stream
+    from gateway import figures, overview, stream
 
     schemas = {**SCHEMAS, **_route_schemas(), "VeteranFile": VeteranFileView,
-               "VeteranList": VeteranListView, **overview.openapi_schemas(VeteranFileView)}
+               "VeteranList": VeteranListView, **overview.openapi_schemas(VeteranFileView),
+               **figures.openapi_schemas()}
     for name, schema in schemas.items():
         # A department service's request states its own example (`class Meta: example`), so
         # a reader, the fuzzer and the access matrix start from a body that works.
@@ -275,7 +276,8 @@ def openapi_document() -> dict:
                  **({"example": example} if example is not None else {})}
         spec.components.schema(name, extra, schema=schema)
     one_stop = {**overview.openapi_paths(_errors, _json, [VETERAN_ID, X_PURPOSE]),
-                **stream.openapi_paths(_errors, [X_PURPOSE])}
+                **stream.openapi_paths(_errors, [X_PURPOSE]),
+                **figures.openapi_paths(_errors, _json, X_PURPOSE)}
     for path, operations in {**PATHS, **_route_paths(), **one_stop}.items():
         spec.path(path=path, operations=copy.deepcopy(operations))
     document = spec.to_dict()

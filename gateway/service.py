@@ -21,7 +21,7 @@ from chassis.wire import ServiceError
 from contracts import access, api_routes, instance
 from contracts import audit as audit_contract
 from contracts import registry as contract
-from gateway import docs, overview, stream
+from gateway import docs, figures, overview, stream
 from gateway.audit import Audit, AuditEntry, AuditUnavailable
 from gateway.errors import (
     BrokerUnavailable,
@@ -256,6 +256,8 @@ class GatewayService:
     streams = stream.Streams()
     # get_bundle, polled by the bundle stream (the convention of contracts/routes.py).
     bundle = service_proxy("bundle")
+    # The bureau's published reports (gateway/figures.py).
+    reports = figures.ReportStore()
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -494,6 +496,23 @@ class GatewayService:
     @operation("bundle_stream")
     def bundle_stream(self, call: Call, bundle_id):
         return stream.serve(self, call, bundle_id)
+
+    # -- the bureau's figures and published reports: gateway/figures.py ---------------------------
+
+    @api("GET", f"{API}/figures")
+    @operation("bureau_figures")
+    def bureau_figures(self, call: Call):
+        return figures.serve_figures(self, call)
+
+    @api("POST", f"{API}/reports")
+    @operation("publish_report")
+    def publish_report(self, call: Call):
+        return figures.serve_publish(self, call)
+
+    @api("GET", f"{API}/reports/<string:report_id>")
+    @operation("get_report")
+    def get_report(self, call: Call, report_id):
+        return figures.serve_report(self, call, report_id)
 
     # -- the audit log ----------------------------------------------------------------------------
 

@@ -50,6 +50,9 @@ _PLACEMENT_CASE = expect(403, veteran=404, other_veteran=404, station_worker=404
 _DISPUTES_CASE = expect(403, station_worker=404, other_station_worker=404, disputes_officer=404)
 _DISPUTES_OPEN = expect(403, station_worker=201, disputes_officer=201)
 
+_FIGURE_READERS = ("station_worker", "other_station_worker", "registry_clerk", *OFFICERS,
+                   "approver", "leader")
+
 EXPECTED = {
     "health": _PUBLIC,
     "openapi": _PUBLIC,
@@ -210,6 +213,11 @@ EXPECTED = {
     "bundle_stream": expect(403, veteran=404, other_veteran=404, station_worker=404,
                             other_station_worker=404, registry_clerk=404, leader=404,
                             department=404, **dict.fromkeys(OFFICERS, 404)),
+    # the bureau's figures: the matrix sends no period, so whoever may read them gets a 400;
+    # publishing the example period is a 201 (a station worker's: of their stations);
+    # "{report_id}" as sent names no report.
+    **{op: expect(403, **dict.fromkeys(_FIGURE_READERS, status)) for op, status in (
+        ("bureau_figures", 400), ("publish_report", 201), ("get_report", 404))},
     "search_audit": expect(403, auditor=200),
     "verify_audit": expect(403, auditor=200),
 }

@@ -6,7 +6,9 @@ from werkzeug.wrappers import Response
 
 from chassis.nameko_deps import WorkerLog
 from chassis.rpc import rpc, service_proxy
+from gateway.audit import Audit, AuditEntry
 from gateway.http import api
+from gateway.service import Identity
 
 # Every proxy here is chassis.rpc's, as the gateway's and the registry's are, so each ratio
 # measures what our path adds, not the broker-confirm setting.
@@ -52,3 +54,32 @@ class BareFileRead:
         # The gateway answers a clerk every field plus the (empty) list of withheld ones.
         return Response(json.dumps({**reply, "withheld": []}, ensure_ascii=False), status=200,
                         mimetype="application/json", headers={"ETag": f'"{reply["version"]}"'})
+
+
+class NoopCommand:
+    """A department command as the gateway takes it, with a service behind that does nothing.
+
+    The gateway's HTTP entrypoint and worker log, its token check (gateway.service.Identity),
+    one RPC to the no-op service with the body, and the audit entry the gateway writes for
+    every command (gateway.audit, the same chained log in a database of its own): the ratio
+    against a department's command is the price of that service's own work (validation, the
+    decision, the durable append) and the gateway's routing and schema check, nothing else.
+    """
+
+    name = "noop_command"
+    noop = service_proxy("noop_rpc")
+    log = WorkerLog()
+    identity = Identity()
+    audit = Audit()
+
+    @api("POST", "/commands/<string:operation>")
+    def command(self, request, operation):
+        principal = self.identity.principal(request.headers.get("Authorization"))
+        body = request.get_data(as_text=True)
+        payload = json.loads(body)
+        self.noop.ping(body)
+        self.audit.record(AuditEntry(
+            subject=principal.subject, role=principal.role, action=operation, outcome="ok",
+            veteran_id=payload.get("veteran_id"), fields=tuple(sorted(payload)),
+            stations=tuple(principal.stations), department=principal.department))
+        return Response('{"ok": true}', status=201, mimetype="application/json")

@@ -25,6 +25,25 @@ def print_table(result: dict) -> None:
               f"({growth.get('ratio_min', growth['ratio']):.2f}-"
               f"{growth.get('ratio_max', growth['ratio']):.2f}) | <= 1.5 | "
               f"{'yes' if growth['met'] else 'NO'} |")
+    matching = result.get("matching") or {}
+    if matching:
+        print(f"| employment match query p99, 100k vs 10k postings ({matching['job_seekers']:,} "
+              f"job seekers) | {matching['p99_ms_100k']} ms (p50 {matching['p50_ms_100k']} ms) "
+              f"| {matching['p99_ms_10k']} ms (p50 {matching['p50_ms_10k']} ms) | "
+              f"{matching['ratio']:.2f} ({matching['ratio_min']:.2f}-{matching['ratio_max']:.2f})"
+              f" | <= {matching['target']} | {'yes' if matching['met'] else 'NO'} |")
+    done = result.get("bundle_completion") or {}
+    if done:
+        print(f"| bundle submitted -> internal matters done, {done['rate_per_s']:g}/s | "
+              f"p50 {done['p50_s']} s, p99 {done['p99_s']} s | | p99 {done['p99_s_min']}-"
+              f"{done['p99_s_max']} s | (no target set) | |")
+    page = result.get("overview") or {}
+    if page:
+        up, down = page["all_up"], page["one_down"]
+        print(f"| overview p99, {page['down']} stopped vs all up | {down['p99_ms']} ms "
+              f"({down['p99_ms_min']}-{down['p99_ms_max']}) | {up['p99_ms']} ms "
+              f"({up['p99_ms_min']}-{up['p99_ms_max']}) | {page['ratio']:.2f} | < 2000 ms, "
+              f"<= {page['target_ratio']} | {'yes' if page['met'] else 'NO'} |")
     machine = result["machine"]
     print(f"\nmedian of {result['repetitions']} repetitions, each alternating ours and the "
           f"ceiling in slices; {machine['cpus']} cores, Python {machine['python']}, load average "

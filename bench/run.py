@@ -17,13 +17,12 @@ from pathlib import Path
 import requests
 import structlog
 
-from bench import bus, measure, paths, peer, web
+from bench import bus, departments, matching, measure, onestop, paths, peer, stack, web
 from bench.data import registration_requests
 from bench.measure import feed_list
 from bench.report import print_table, write_chart
 from bench.stats import interleaved, row
 from chassis.db import Database
-from chassis.migrate import CHASSIS_MIGRATIONS, migrate, service_migrations
 from chassis.processes import COMMANDS, stop
 from chassis.relay import Relay
 from chassis.store import PostgresEventStore
@@ -35,7 +34,7 @@ RESULTS = ROOT / "bench" / "results"
 PG = os.environ.get("VETLIFE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 AMQP = os.environ.get("VETLIFE_BENCH_AMQP_URI",
                       "amqp://guest:guest@127.0.0.1:5672/vetlife_bench")
-GATEWAY_PORT, NOOP_PORT, BARE_READ_PORT = 8790, 8791, 8792
+GATEWAY_PORT, NOOP_PORT, BARE_READ_PORT, NOOP_COMMAND_PORT = 8790, 8791, 8792, 8793
 # The bench's own signing key, JWKS and audit anchors, made afresh each run; under logs/, which
 # git ignores, so no key is ever committed.
 KEYS = RESULTS / "logs" / "keys"
@@ -46,6 +45,13 @@ WRITER_SECONDS, HTTP_SECONDS = 1.5, 2.0  # per slice
 PEER_SLICE = 300  # registrations per slice, each side
 RELAY_EVENTS = 10_000  # per slice, each side
 BIN = Path(sys.executable).parent
+# What VETLIFE_BENCH_ROWS may name, in the order they run.
+GROUPS = ("registry", "departments", "bundle", "overview", "matching")
+# Requests per slice, each side, for the department commands (count-bound: each placement
+# report-in and each bundle needs a veteran of its own, registered beforehand).
+COMMAND_SLICE = int(os.environ.get("VETLIFE_BENCH_COMMAND_SLICE", "40"))
+# The department commands' target against the no-op command, as the registry's POST row's.
+COMMAND_TARGET = 0.6
 
 
 def say(text: str) -> None:
@@ -54,15 +60,23 @@ def say(text: str) -> None:
 
 def fresh(name: str, *services: str, chassis: bool = True) -> str:
     """A new, migrated database; the gateway's holds only its own tables (chassis=False)."""
-    admin = paths.connect(f"{PG}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
-    url = f"{PG}/{name}"
-    migrate(url, [*([CHASSIS_MIGRATIONS] if chassis else []),
-                  *[service_migrations(s) for s in services]])
-    return url
+    return stack.fresh(PG, name, *services, chassis=chassis)
+
+
+def base_env() -> dict:
+    """What every process of the bench is started with: the bench's broker, ports and keys."""
+    env = {**os.environ, "AMQP_URI": AMQP,
+           "VETLIFE_KEY_DIR": str(KEYS), "AUDIT_ANCHOR_PATH": str(KEYS / "audit-anchors.jsonl"),
+           "GATEWAY_PORT": str(GATEWAY_PORT), "GATEWAY_ADDRESS": "127.0.0.1",
+           "NOOP_PORT": str(NOOP_PORT), "BARE_READ_PORT": str(BARE_READ_PORT),
+           "NOOP_COMMAND_PORT": str(NOOP_COMMAND_PORT),
+           # make up's level (every config's default): our processes and the ceilings alike.
+           "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)}
+    # The gateway must trust only the key made here, never one an outer environment names.
+    for name in ("VETLIFE_JWKS_URL", "VETLIFE_JWKS_PATH", "VETLIFE_SIGNING_KEY_PATH",
+                 "VETLIFE_TOKEN_ISSUER", "VETLIFE_TOKEN_AUDIENCE"):
+        env.pop(name, None)
+    return env
 
 
 def empty_database(name: str) -> str:
@@ -82,12 +96,12 @@ def store_for(url: str) -> PostgresEventStore:
 def refuse_taken_ports() -> None:
     """nameko's web server binds with SO_REUSEPORT, so a second server on one of our ports would
     silently take half the requests (and answer 401 to our tokens): stop before measuring."""
-    for port in (GATEWAY_PORT, NOOP_PORT, BARE_READ_PORT):
+    for port in (GATEWAY_PORT, NOOP_PORT, BARE_READ_PORT, NOOP_COMMAND_PORT):
         with socket.socket() as probe:
             probe.settimeout(0.5)
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 raise RuntimeError(f"port {port} is already served by another process; stop it "
-                                   "first (make bench needs 8790-8792)")
+                                   "first (make bench needs 8790-8793)")
 
 
 def start_processes(env: dict) -> dict[str, subprocess.Popen]:
@@ -143,11 +157,60 @@ def same_reply(ours: str, ceiling: str, headers: dict) -> None:
         raise RuntimeError(f"the read ceiling answers differently: {answers[1].text[:300]}")
 
 
+def selected_groups() -> list[str]:
+    """VETLIFE_BENCH_ROWS=departments,bundle runs those groups alone (default: every group)."""
+    named = [g.strip() for g in os.environ.get("VETLIFE_BENCH_ROWS", "").split(",") if g.strip()]
+    unknown = set(named) - set(GROUPS)
+    if unknown:
+        raise SystemExit(f"VETLIFE_BENCH_ROWS: no such group {sorted(unknown)}; the groups are "
+                         f"{', '.join(GROUPS)}")
+    return [g for g in GROUPS if g in named] or list(GROUPS)
+
+
 def main() -> int:
     started = time.monotonic()
     # The relay logs each batch it publishes; here that is noise between the figures.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     RESULTS.mkdir(parents=True, exist_ok=True)
+    groups = selected_groups()
+    rows, latency, growth, extra = [], {}, {}, {}
+    if "registry" in groups:
+        latency, growth = registry_rows(rows)
+    if {"departments", "bundle", "overview"} & set(groups):
+        extra.update(one_stop_rows(rows, groups))
+    if "matching" in groups:
+        extra["matching"] = matching.growth(
+            fresh("vetlife_bench_matching_10k", "employment"),
+            fresh("vetlife_bench_matching_100k", "employment"), REPS, say)
+    result = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform(),
+                    "load_average": [round(x, 1) for x in os.getloadavg()]},
+        "repetitions": REPS,
+        "groups": groups,
+        "rows": rows,
+        "latency": latency,
+        "growth": growth,
+        **extra,
+        "wall_seconds": round(time.monotonic() - started, 1),
+    }
+    print_table(result)
+    if groups == list(GROUPS):
+        (RESULTS / "latest.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        write_chart(result, RESULTS / "latest.png")
+        say(f"wrote {RESULTS / 'latest.json'} and latest.png in {result['wall_seconds']} s")
+    else:  # a part alone never overwrites the whole run's results
+        part = RESULTS / "logs" / f"rows-{'-'.join(groups)}.json"
+        part.parent.mkdir(parents=True, exist_ok=True)
+        part.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        say(f"wrote {part} in {result['wall_seconds']} s")
+    return 0
+
+
+def registry_rows(rows: list[dict]) -> tuple[dict, dict]:
+    """The registry's rows: the store, its command, the relay, the rebuild, the HTTP paths, the
+    commit-to-subscriber latency and file loads as the store grows."""
     say("preparing databases and data")
     store_url = fresh("vetlife_bench_store", "registry")
     relay_url = fresh("vetlife_bench_relay", "registry")
@@ -158,7 +221,6 @@ def main() -> int:
     raw = paths.raw_connection(store_url)
     data = paths.sample_data(10_000)
     bodies = registration_requests(40_000)
-    rows = []
 
     def pair(name, ceiling_name, ours, ceiling, target, unit="events/s", slices=SLICES):
         ours_runs, ceiling_runs = interleaved(ours, ceiling, REPS, slices, say, name, unit)
@@ -210,17 +272,8 @@ def main() -> int:
          lambda k: paths.ours_rebuild(relay_store), lambda k: paths.raw_rebuild(relay_url), 0.5,
          slices=2)
 
-    env = {**os.environ, "AMQP_URI": AMQP, "REGISTRY_DATABASE_URL": registry_url,
-           "HR_DATABASE_URL": hr_url, "GATEWAY_DATABASE_URL": gateway_url,
-           "VETLIFE_KEY_DIR": str(KEYS), "AUDIT_ANCHOR_PATH": str(KEYS / "audit-anchors.jsonl"),
-           "GATEWAY_PORT": str(GATEWAY_PORT), "GATEWAY_ADDRESS": "127.0.0.1",
-           "NOOP_PORT": str(NOOP_PORT), "BARE_READ_PORT": str(BARE_READ_PORT),
-           # make up's level (every config's default): our processes and the ceilings alike.
-           "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)}
-    # The gateway must trust only the key made here, never one an outer environment names.
-    for name in ("VETLIFE_JWKS_URL", "VETLIFE_JWKS_PATH", "VETLIFE_SIGNING_KEY_PATH",
-                 "VETLIFE_TOKEN_ISSUER", "VETLIFE_TOKEN_AUDIENCE"):
-        env.pop(name, None)
+    env = {**base_env(), "REGISTRY_DATABASE_URL": registry_url, "HR_DATABASE_URL": hr_url,
+           "GATEWAY_DATABASE_URL": gateway_url}
     auth = clerk_credentials(env)
     # The subscriber's queue must not hold the relay benchmark's events from other databases.
     bus.forget_subscribers(AMQP, [hr_queue, f"{hr_queue}.dead-letters", bus.SINK])
@@ -262,24 +315,98 @@ def main() -> int:
                                                       auth, REPS, say)
     finally:
         stop(processes.values())
+    return latency, measure_growth()
 
-    growth = measure_growth()
-    result = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(),
-                    "load_average": [round(x, 1) for x in os.getloadavg()]},
-        "repetitions": REPS,
-        "rows": rows,
-        "latency": latency,
-        "growth": growth,
-        "wall_seconds": round(time.monotonic() - started, 1),
-    }
-    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    print_table(result)
-    write_chart(result, RESULTS / "latest.png")
-    say(f"wrote {RESULTS / 'latest.json'} and latest.png in {result['wall_seconds']} s")
-    return 0
+
+def one_stop_rows(rows: list[dict], groups: list[str]) -> dict:
+    """The department services on the whole platform: each one's main command through the
+    gateway against the no-op command behind the gateway's entrypoint (departments), a bundle's
+    internal matters from submission to done (bundle), the overview with every service up and
+    with one stopped (overview)."""
+    say("starting every service, its relay and the gateway")
+    urls = stack.databases(PG)
+    env = stack.environment(base_env(), urls, KEYS)
+    auth = clerk_credentials(env)
+    settings = TokenSettings.from_env(env)
+
+    def token(role: str, **claims) -> dict:
+        return {"Authorization": "Bearer " + mint(settings, [role], f"bench-{role}",
+                                                  minutes=240, **claims)}
+
+    desks = {"station_worker": token("station_worker", stations=[stack.STATION]),
+             "disputes_officer": token("disputes_officer"),
+             "employment_officer": token("employment_officer")}
+    refuse_taken_ports()
+    processes = stack.start(env, RESULTS / "logs")
+    gateway = f"http://127.0.0.1:{GATEWAY_PORT}"
+    api = f"{gateway}/api/v1"
+    extra = {}
+    try:
+        wait_http(f"{api}/veterans", headers=auth, want=200, seconds=stack.READY_SECONDS)
+        stack.wait_consuming(AMQP, processes)
+        say("processes up; registering veterans (untimed)")
+        per_row = REPS * SLICES * COMMAND_SLICE
+        warm = 3 * COMMAND_SLICE  # each warm-up round takes a slice of fresh veterans
+        sizes = {"commands": per_row + warm if "departments" in groups else 0,
+                 "bundles": per_row + warm if "departments" in groups else 0,
+                 "completion": REPS * 40 if {"bundle", "overview"} & set(groups) else 0}
+        bodies = iter(registration_requests(sum(sizes.values())))
+        pools = {name: stack.register(f"{api}/veterans", feed_list(bodies, size), auth)
+                 for name, size in sizes.items()}
+        stack.wait_followed(urls, [v for ids in pools.values() for v in ids],
+                            ("placement", "benefits", "bundle"))
+        if "departments" in groups:
+            command_rows(rows, api, desks, pools)
+        if {"bundle", "overview"} & set(groups):
+            extra["bundle_completion"] = onestop.bundle_completion(
+                gateway, urls["bundle"], pools["completion"], desks["station_worker"], REPS,
+                say)
+        if "overview" in groups:
+            # Disputes is stopped: it has two sections (petitions, proxy cases) and no part in
+            # the bundle, so nothing else in the run waits for it.
+            def stop_disputes():
+                stop([processes["disputes"]])
+                say("disputes stopped")
+
+            extra["overview"] = onestop.overview(
+                gateway, pools["completion"][:50], desks["station_worker"], REPS, say,
+                stop_disputes, "disputes", ("petitions", "proxy_cases"))
+    finally:
+        stop(processes.values())
+    return extra
+
+
+def command_rows(rows: list[dict], api: str, desks: dict, pools: dict) -> None:
+    """One row per department service: its main command against the no-op command."""
+    employers = stack.register_with(f"{api}/employment/employers",
+                                    [departments.employer(n) for n in range(20)],
+                                    desks["employment_officer"], "employer_id")
+    for service, path, operation, desk, make in departments.COMMANDS:
+        if service == "employment":
+            ids = [employers[n % len(employers)] for n in range(len(pools["commands"]))]
+        else:
+            ids = pools["bundles" if service == "bundle" else "commands"]
+        rows.append(command_row(service, api, path, operation,
+                                departments.bodies_for(make, ids), desks[desk]))
+        time.sleep(3.0)  # the row's events handled downstream before the next row starts
+
+
+def command_row(service: str, api: str, path: str, operation: str, bodies: list[str],
+                headers: dict) -> dict:
+    """Ours sends each body once (a report-in or a bundle needs a veteran of its own); the
+    ceiling gets the same bodies, slice by slice (it stores nothing)."""
+    url, noop = f"{api}{path}", f"http://127.0.0.1:{NOOP_COMMAND_PORT}/commands/{operation}"
+    feed = iter(bodies)
+    web.warm_up(lambda: departments.count_load(url, feed_list(feed, COMMAND_SLICE), headers))
+    web.warm_up(lambda: departments.count_load(noop, bodies[:COMMAND_SLICE], headers))
+    name = f"POST /api/v1{path} via gateway -> {service}, 8 clients"
+    ours_runs, ceiling_runs = interleaved(
+        lambda k: departments.count_load(url, feed_list(feed, COMMAND_SLICE), headers),
+        lambda k: departments.count_load(
+            noop, bodies[k * COMMAND_SLICE:(k + 1) * COMMAND_SLICE], headers),
+        REPS, SLICES, say, name, "requests/s")
+    return row(name, "the gateway's entrypoint and log, token check, no-op RPC, audit entry, "
+               "8 clients", ours_runs, ceiling_runs, COMMAND_TARGET, "requests/s", SLICES)
 
 
 def measure_growth() -> dict:

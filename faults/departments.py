@@ -154,7 +154,8 @@ def tally(title: str, steps: list[Step], window: Window | None) -> Verdict:
             last = step.attempts[-1]
             verdict.failures.append(f"{step.name} {step.key} refused after "
                                     f"{len(step.attempts)} attempt(s): {last.status} "
-                                    f"{last.error} {last.message[:160]}")
+                                    f"{last.error} {last.message[:160]} "
+                                    f"{json.dumps(step.reply.get('fields'), ensure_ascii=False)}")
         elif step.outcome in ("gave_up", "pending"):
             verdict.failures.append(f"{step.name} {step.key} never answered in "
                                     f"{COMMAND_DEADLINE:.0f} s ({len(step.attempts)} attempts)")
@@ -244,8 +245,8 @@ class DepartmentDrill:
 
 
 def _load_drill(stack: Stack, tracker: Tracker, flow, kill: Callable[[], Window],
-                clients: int = 4) -> tuple[Window, bool]:
-    load = Load(stack, flow, clients=clients)
+                clients: int = 4, pause: float = 0.0) -> tuple[Window, bool]:
+    load = Load(stack, flow, clients=clients, pause=pause)
     load.start()
     time.sleep(WARM_UP)
     window = kill()
@@ -340,12 +341,9 @@ class PlacementKill(DepartmentDrill):
     def run(self, stack):
         started = time.time()
         today = shanghai_today()
-        veterans = stack.register(self.veterans,
-                                  discharged_on=(today - timedelta(days=12)).isoformat())
+        veterans = stack.register(self.veterans, discharged_on=today - timedelta(days=12))
         officer = stack.token(["placement_officer"], "faults-placement-officer")
-        wait_for("placement to follow the drill's veterans", lambda: requests.get(
-            f"{stack.base_url}/api/v1/veterans/{veterans[-1]}/placement-eligibility",
-            headers=officer, timeout=5).status_code == 200, 60)
+        _wait_veterans_followed(stack, veterans[-1], "placement", "registry_facts")
         worker = stack.token(["station_worker"], "faults-station", stations=[STATION])
         tracker = Tracker()
         pool = iter(veterans)
@@ -372,8 +370,9 @@ class PlacementKill(DepartmentDrill):
                                     body):
                     return
 
+        # Paced, so the soldiers last through the outage and after it.
         window, _ = _load_drill(stack, tracker, flow, lambda: kill_mid_flight(
-            stack, "placement", tracker.names, ("mode", "subsidy", "handover")))
+            stack, "placement", tracker.names, ("mode", "subsidy", "handover")), pause=0.8)
         verdict = tally(self.title, tracker.steps, window)
         streams = {s.stream_id for s in tracker.steps if s.stream_id}
         events = read_events(stack.db_urls["placement"], self.once)
@@ -437,7 +436,7 @@ class DisputesDeadline(DepartmentDrill):
                 "request": "请求核实并补发定期生活补助", "facts": "多次询问未果, 请求答复。"})
             if step.outcome != "acked":
                 raise RuntimeError(f"could not lodge a petition: {step.attempts[-1]}")
-            ids.append(step.reply.get("id") or step.reply["petition_id"])
+            ids.append(step.reply["case_id"])
         return ids
 
     def run(self, stack):
@@ -455,6 +454,7 @@ class DisputesDeadline(DepartmentDrill):
         stack.kill("disputes")
         stack.kill(DISPUTES_REPLICA)
         time.sleep(16.0)
+        restarted = time.time()
         stack.start("disputes")
         stack.start(DISPUTES_REPLICA)
         stack.wait_serving("disputes")
@@ -488,14 +488,15 @@ class DisputesDeadline(DepartmentDrill):
         if states != Counter({"fired": len(every)}):
             verdict.failures.append(f"intake deadline rows: {dict(states)}")
         fired = {e.stream_id: e.recorded_at for e in events if e.stream_id in every}
-        late = [fired[s] - back for s in dead if s in fired]
+        late = [fired[s] - restarted for s in dead if s in fired]
         verdict.sent = verdict.acked = len(every)
         verdict.down_for = back - injected
-        verdict.recover_api = (max(late) + back - injected) if late else None
+        verdict.recover_api = (max(late) + restarted - injected) if late else None
         verdict.recover_flow = fired_at - injected
         verdict.notes.append(f"{len(dead)} clocks due while both replicas were dead fired "
-                             f"{min(late, default=0):.1f}-{max(late, default=0):.1f} s after "
-                             f"the restart; {len(racing)} fired with two replicas polling")
+                             f"{min(late, default=0):.1f} to {max(late, default=0):.1f} s after "
+                             f"their processes were started again; {len(racing)} fired with two "
+                             "replicas polling")
         verdict.notes.extend(window.notes)
         crashes(stack, verdict, started)
         stack.kill(DISPUTES_REPLICA)
@@ -556,22 +557,22 @@ class BundleLoad:
         time.sleep(self.every)
 
 
-def _wait_veterans_followed(stack: Stack, veteran: str, timeout: float = 90) -> None:
-    """The bundle answers 404 for a veteran it has not followed yet; a list as the veteran is
-    200 once it has (events arrive in order, so the last registered means all)."""
-    url = stack.db_urls["bundle"]
+def _wait_veterans_followed(stack: Stack, veteran: str, service: str = "bundle",
+                            table: str = "bundle_veterans", timeout: float = 90) -> None:
+    """A service refuses a veteran it has not followed from the registry yet; events arrive in
+    order, so once it holds the last one registered it holds them all."""
+    url = stack.db_urls[service]
 
     def followed():
         conn = psycopg2.connect(url, connect_timeout=5)
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT 1 FROM bundle_veterans WHERE veteran_id::text = %s",
-                            (veteran,))
+                cur.execute(f"SELECT 1 FROM {table} WHERE veteran_id::text = %s", (veteran,))
                 return cur.fetchone() is not None
         finally:
             conn.close()
 
-    wait_for("the bundle to follow the drill's veterans", followed, timeout)
+    wait_for(f"{service} to follow the drill's veterans", followed, timeout)
 
 
 def judge_bundles(stack: Stack, verdict: Verdict, tracker: Tracker, bundles: set[str],

@@ -1,9 +1,10 @@
 """Every process of the platform for the department drills, each killable and restartable by name."""
 from __future__ import annotations
 
+import random
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import requests
@@ -14,7 +15,7 @@ from chassis.processes import REFERENCE_DEPARTMENTS, SERVICES
 from faults.bureau import Bureau
 from faults.infrastructure import BASE, PrivatePostgres, PrivateRabbit
 from gateway.tokens import TokenSettings, mint
-from tests.factories import veteran_payload
+from tests.factories import resident_id_number, veteran_payload
 
 # A second disputes process: the deadline runner's claims are meant to allow replicas, so the
 # deadline drill runs two at once.
@@ -130,12 +131,20 @@ class Stack(Bureau):
             time.sleep(0.5)
         raise RuntimeError(f"{service} did not consume rpc-{service} within {timeout:.0f} s")
 
-    def register(self, count: int, **overrides) -> list[str]:
-        """File `count` veterans at the drills' station through the gateway, as a clerk."""
+    def register(self, count: int, discharged_on: date | None = None) -> list[str]:
+        """File `count` veterans at the drills' station through the gateway, as a clerk; with
+        `discharged_on`, young soldiers just discharged (placement's rules take them)."""
         ids = []
         http = requests.Session()
         for _ in range(count):
             for _attempt in range(20):
+                overrides = {}
+                if discharged_on is not None:
+                    born = date(1996, 1, 1) + timedelta(days=random.randrange(1500))
+                    overrides = {"id_number": resident_id_number(
+                        born=born, sequence=random.randrange(999)),
+                        "enlisted_on": f"{born.year + 18}-09-01",
+                        "discharged_on": discharged_on.isoformat()}
                 try:
                     reply = http.post(f"{self.base_url}/api/v1/veterans", headers=self.auth,
                                       json=veteran_payload(service_station=STATION, **overrides),

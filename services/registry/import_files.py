@@ -6,7 +6,6 @@ a CSV that is not UTF-8 is read as GB18030.
 """
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import os
@@ -97,7 +96,7 @@ class Sheet:
             # A multi-byte character cut at the end of the sample is still UTF-8.
             if bad.start < len(head) - 3:
                 encoding = "gb18030"
-        self._text = codecs.getreader(encoding)(binary)
+        self._text = io.TextIOWrapper(binary, encoding=encoding, newline="")
         try:
             yield from (tuple(r) for r in csv.reader(self._text))
         except UnicodeDecodeError:

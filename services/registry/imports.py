@@ -10,6 +10,7 @@ and imported again.
 """
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,6 +52,13 @@ class Outcome:
                             for r, v in self.on_file]}
 
 
+def _new_ids(count: int) -> list[str]:
+    """`count` random (version 4) UUIDs, as uuid.uuid4 makes them, from one read of the
+    system's randomness rather than one each: the calls cost more than the bytes."""
+    randomness = os.urandom(16 * count)
+    return [str(uuid.UUID(bytes=randomness[n:n + 16], version=4)) for n in range(0, 16 * count, 16)]
+
+
 def _id_key(number: str) -> int:
     # The ID numbers seen so far, kept as ints: a million of them as strings would cost twice.
     return int(number[:17]) * 11 + (10 if number[17] == "X" else int(number[17]))
@@ -77,10 +85,9 @@ class _Run:
 
     def check(self, rows: list[Row]) -> list[tuple[Row, CheckedRow]]:
         good = []
-        for row in rows:
+        for row, veteran_id in zip(rows, _new_ids(len(rows)), strict=True):
             try:
-                checked = check_row(row.cells, str(uuid.uuid4()), self.today,
-                                    self.within_stations)
+                checked = check_row(row.cells, veteran_id, self.today, self.within_stations)
             except RowProblems as refused:
                 self.refuse(row, refused.reason)
                 continue

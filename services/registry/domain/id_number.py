@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from stdnum import numdb
 from stdnum.cn import ric
@@ -68,6 +69,9 @@ def parse_id_number(raw: str, today: date) -> ResidentIdNumber:
     )
 
 
+# A few thousand codes exist and the database does not change while we run; the lookup walks
+# python-stdnum's tables (a quarter of a millisecond), which an import of many rows felt.
+@lru_cache(maxsize=8192)
 def _is_known_area_code(area_code: str) -> bool:
     # Known only if every level (province, then county) is in the database.
     return all(props for _, props in numdb.get("cn/loc").info(area_code))

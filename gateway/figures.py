@@ -356,7 +356,7 @@ def load_report(db: Database, report_id: str) -> dict | None:
         return None
     (rid, first, last, station, township, stations, positions, figures, reasons, hashed,
      published_at) = row
-    return {"report_id": rid, "scope": Scope(first, last, station, township,
+    return {"report_id": str(rid), "scope": Scope(first, last, station, township,
                                              None if stations is None else tuple(stations)),
             "positions": positions, "figures": figures, "reasons": reasons, "hash": hashed,
             "published_at": published_at.astimezone(SHANGHAI).isoformat(timespec="seconds")}

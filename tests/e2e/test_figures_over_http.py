@@ -1,0 +1,114 @@
+"""The bureau's figures over HTTP: facts made through the API, a report published, a late correction seen."""
+import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import requests
+
+from tests.conftest import wait_until
+from tests.factories import veteran_payload
+
+# A station of this test's own, so figures filtered by it count this test's facts only.
+STATION = f"东孝街道{uuid.uuid4().hex[:6]}社区退役军人服务站"
+OTHER_STATION = "孝顺镇退役军人服务站"
+
+
+def _today() -> date:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def session(system, roles, subject, **claims) -> requests.Session:
+    http = requests.Session()
+    http.headers["Authorization"] = "Bearer " + system["token"](roles, subject, **claims)
+    return http
+
+
+def _register(system, base) -> str:
+    made = system["http"].post(f"{base}/veterans", timeout=15, json=veteran_payload(
+        service_station=STATION, township="东孝街道"))
+    assert made.status_code == 201, made.text
+    veteran_id = made.json()["veteran_id"]
+    officer = session(system, ["benefits_officer"], "figures-wait")
+    wait_until(lambda: officer.get(f"{base}/benefits/veterans/{veteran_id}",
+                                   timeout=5).status_code == 200,
+               timeout=30, what="benefits to learn of the veteran from the registry")
+    return veteran_id
+
+
+def test_figures_a_published_report_and_a_late_correction(system):
+    base = f"{system['base']}/api/v1"
+    year = _today().year
+    period = {"from": f"{year}-01-01", "to": f"{year}-12-31"}
+    leader = session(system, ["leader"], "leader-figures")
+    worker = session(system, ["station_worker"], "worker-figures", stations=[STATION])
+    stranger = session(system, ["station_worker"], "worker-other", stations=[OTHER_STATION])
+    officer = session(system, ["benefits_officer"], "officer-figures")
+
+    # Facts through the API: three files at the station, a festival campaign, two visits.
+    veterans = [_register(system, base) for _ in range(3)]
+    campaign = officer.post(f"{base}/benefits/campaigns", timeout=15, json={
+        "name": f"{year}年春节走访慰问", "kind": "festival", "starts_on": f"{year}-01-01",
+        "ends_on": f"{year}-12-31", "budget_fen": 10_000_000})
+    assert campaign.status_code == 201, campaign.text
+    campaign_id = campaign.json()["id"]
+    early = date(year, 1, 20).isoformat()
+
+    def visit(veteran_id, fen):
+        made = worker.post(f"{base}/benefits/visits", timeout=15, json={
+            "campaign_id": campaign_id, "veteran_id": veteran_id, "visited_on": early,
+            "visitors": "站长 周敏", "amount_fen": fen})
+        assert made.status_code == 201, made.text
+        return made.json()["id"]
+
+    visit(veterans[0], 50_000)
+    second = visit(veterans[1], 30_000)
+
+    figures = leader.get(f"{base}/figures", params={**period, "station": STATION}, timeout=30)
+    assert figures.status_code == 200, figures.text
+    body = figures.json()
+    assert body["figures"]["files_total"] == 3
+    assert body["figures"]["visits_people"] == 2
+    assert body["figures"]["visits_amount_fen"] == 80_000
+    assert body["figures"]["escalations"] == 0
+    # What a station does not keep is null, with its reason; so is what is not recorded yet.
+    assert body["figures"]["postings"] is None and "station" in body["reasons"]["postings"]
+    assert body["figures"]["social_care_beneficiaries"] is None
+    # The station worker's figures are their stations' whatever they ask for.
+    own = worker.get(f"{base}/figures", params=period, timeout=30)
+    assert own.status_code == 200 and own.json()["stations"] == [STATION]
+    assert own.json()["figures"]["visits_amount_fen"] == 80_000
+    refused = stranger.get(f"{base}/figures", params={**period, "station": STATION}, timeout=30)
+    assert refused.status_code == 403
+    assert leader.get(f"{base}/figures", params={"from": period["to"], "to": period["from"]},
+                      timeout=30).status_code == 400
+
+    published = leader.post(f"{base}/reports", json={**period, "station": STATION}, timeout=30)
+    assert published.status_code == 201, published.text
+    report_id = published.json()["report_id"]
+    assert published.json()["figures"]["visits_amount_fen"] == 80_000
+
+    # Late corrections, recorded after publication for days within the period: one visit is
+    # withdrawn (a reversal), another made in January is recorded only now.
+    withdrawn = worker.post(f"{base}/benefits/visits/{second}/withdrawal", timeout=15,
+                            json={"reason": "重复登记"})
+    assert withdrawn.status_code == 200, withdrawn.text
+    visit(veterans[2], 20_000)
+
+    report = leader.get(f"{base}/reports/{report_id}", timeout=30)
+    assert report.status_code == 200, report.text
+    report = report.json()
+    assert report["as_published"]["hash_matches"] is True
+    assert report["as_published"]["figures"]["visits_amount_fen"] == 80_000
+    assert report["as_published"]["figures"]["visits_people"] == 2
+    assert report["as_now_known"]["figures"]["visits_amount_fen"] == 70_000
+    assert report["as_now_known"]["figures"]["visits_people"] == 2
+    differences = {d["figure"]: d for d in report["differences"]}
+    assert set(differences) == {"visits_amount_fen"}
+    corrections = differences["visits_amount_fen"]["corrections"]
+    assert sorted((c["event_type"], c["delta"], c["effective_on"]) for c in corrections
+                  if c["metric"] == "visits_amount_fen") == [
+        ("VisitRecorded", 20_000, early), ("VisitWithdrawn", -30_000, early)]
+    # Another station's worker finds no such report; the report reads the same a second time.
+    assert stranger.get(f"{base}/reports/{report_id}", timeout=30).status_code == 404
+    again = leader.get(f"{base}/reports/{report_id}", timeout=30).json()
+    assert again["as_published"] == report["as_published"]

@@ -14,6 +14,13 @@ def _complete(home: dict) -> bool:
     return bool(home.get("discharged") and home.get("grid"))
 
 
+def _effective(event: RecordedEvent):
+    # A change after the registration states the day it took effect for the person (the
+    # registry's upcaster fills it in for events stored before it: the day recorded).
+    on = event.data.get("effective_on")
+    return day(on) if on else recorded_day(event)
+
+
 def facts(event: RecordedEvent, homes: Homes) -> list[Fact]:
     data = event.data
     veteran = data.get("veteran_id")
@@ -47,7 +54,7 @@ def facts(event: RecordedEvent, homes: Homes) -> list[Fact]:
     else:
         return []
     if not was_complete and _complete(home):
-        out.append(_fact("files_complete", recorded_day(event), veteran, home))
+        out.append(_fact("files_complete", _effective(event), veteran, home))
     homes.put(key, home)
     return out
 

@@ -89,8 +89,10 @@ def test_a_file_is_complete_once_it_holds_the_discharge_and_a_grid_worker():
     feed.add("GridWorkerAssigned", {"veteran_id": "v1", "grid_worker": "王"})
     assert feed.total("files_complete", stock=True) == 0
     feed.add("DischargeRecorded", {"veteran_id": "v1", "discharged_on": "2020-05-01",
-                                   "discharge_category": "discharged_soldier", "rank": None})
+                                   "discharge_category": "discharged_soldier", "rank": None,
+                                   "effective_on": "2020-05-03"})
     assert feed.total("files_complete", stock=True) == 1
+    assert feed.total("files_complete", last=date(2020, 5, 2), stock=True) == 0  # effective day
     feed.add("GridWorkerAssigned", {"veteran_id": "v1", "grid_worker": "李"})
     assert feed.total("files_complete", stock=True) == 1   # counted once
 

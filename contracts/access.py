@@ -204,6 +204,12 @@ OPERATIONS: dict[str, dict[str, Scope]] = {
     "add_honour": dict(_FILE_CHANGERS),
     "mark_survivor_tie": dict(_FILE_CHANGERS),
     "file_history": {"veteran": OWN, "station_worker": STATIONS, "registry_clerk": DISTRICT},
+    # Imports of existing files (docs/imports.md): whoever may register a file, with the same
+    # reach (a station worker's rows must be of their stations). The registry shows an import,
+    # its progress and its error file (personal data) to its uploader's role only, and a station
+    # worker's import to that station worker only.
+    **{operation: dict(_FILE_CHANGERS)
+       for operation in ("start_import", "get_import", "get_import_errors")},
     # disputes: petitions 信访, disputes 矛盾纠纷, proxy cases 代办. The disputes officer works
     # district-wide, a station worker on their stations' cases, a veteran on their own
     # petitions; an approver decides extensions (never of their own case: the service checks);

@@ -7,6 +7,7 @@ from datetime import date
 
 import structlog
 from marshmallow import ValidationError
+from nameko.timer import timer
 
 from chassis.caller import Caller
 from chassis.envelope import Metadata
@@ -22,10 +23,13 @@ from chassis.projection import ProjectionRunner
 from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
 from chassis.wire import ServiceError
+from contracts import imports as contract_imports
 from contracts import instance
 from contracts import registry as contract
-from services.registry import handlers, report
+from contracts import stations as contract_stations
+from services.registry import handlers, import_jobs, report, stations
 from services.registry.domain import model
+from services.registry.domain import stations as station_rules
 from services.registry.domain.errors import RegistryError
 from services.registry.projections import VeteranList, list_veterans
 
@@ -173,6 +177,87 @@ class RegistryService:
                          else e.recorded_at.astimezone(handlers.SHANGHAI).date(),
                          "actor": e.actor} for e in events],
         })
+
+    # -- imports of existing files (services/registry/import_jobs.py, docs/imports.md) -----------
+
+    @rpc
+    @on_the_wire
+    def start_import(self, params: dict, body: dict, query, caller: dict) -> dict:
+        body = instance(contract_imports.StartImportRequest).load(body)
+        return import_jobs.start(self.store.db, body, Caller.from_dict(caller))
+
+    @rpc
+    @on_the_wire
+    def get_import(self, params: dict, body, query, caller: dict) -> dict:
+        return import_jobs.get(self.store.db, params["import_id"], Caller.from_dict(caller))
+
+    @rpc
+    @on_the_wire
+    def get_import_errors(self, params: dict, body, query, caller: dict) -> dict:
+        return import_jobs.error_file(self.store.db, params["import_id"],
+                                      Caller.from_dict(caller))
+
+    @timer(interval=1)
+    def run_imports(self) -> None:
+        """Run waiting imports one after another; the next tick comes after this one ends."""
+        while (job := import_jobs.claim(self.store.db)) is not None:
+            try:
+                import_jobs.run(self.store, job)
+            except Exception as exc:  # noqa: BLE001 - the lease ends and the import is retried
+                log.warning("registry.import_interrupted", import_id=str(job["import_id"]),
+                            error=type(exc).__name__)
+                return
+
+    # -- service stations (services/registry/stations.py, contracts/stations.py) ---------------
+
+    def _station_accepted(self, accepted) -> dict:
+        return instance(contract_stations.StationAccepted).dump({
+            "station_id": accepted.stream_id, "version": accepted.version,
+            "replayed": accepted.replayed})
+
+    @rpc
+    @on_the_wire
+    def register_station(self, params: dict, body: dict, query, caller: dict) -> dict:
+        caller = Caller.from_dict(caller)
+        body = instance(contract_stations.RegisterStationRequest).load(body)
+        return self._station_accepted(stations.register(
+            self.store, body, self._meta(caller.actor, caller.command_id), caller.command_id,
+            handlers.shanghai_today()))
+
+    @rpc
+    @on_the_wire
+    def record_station_build(self, params: dict, body: dict, query, caller: dict) -> dict:
+        caller = Caller.from_dict(caller)
+        body = instance(contract_stations.RecordStationBuildRequest).load(body)
+        today = handlers.shanghai_today()
+        return self._station_accepted(stations.change(
+            self.store, params["station_id"],
+            lambda s: station_rules.record_build(s, body["status"], body["on"], today), body,
+            self._meta(caller.actor, caller.command_id), caller.command_id,
+            caller.expected_version))
+
+    @rpc
+    @on_the_wire
+    def rate_station(self, params: dict, body: dict, query, caller: dict) -> dict:
+        caller = Caller.from_dict(caller)
+        body = instance(contract_stations.RateStationRequest).load(body)
+        today = handlers.shanghai_today()
+        return self._station_accepted(stations.change(
+            self.store, params["station_id"],
+            lambda s: station_rules.rate(s, body["rating"], body["rated_on"], today), body,
+            self._meta(caller.actor, caller.command_id), caller.command_id,
+            caller.expected_version))
+
+    @rpc
+    @on_the_wire
+    def list_stations(self, params: dict, body, query: dict, caller: dict) -> dict:
+        caller = Caller.from_dict(caller)
+        loaded = instance(contract_stations.ListStationsQuery).load(query or {})
+        ProjectionRunner(self.store, stations.StationListView()).catch_up()
+        with self.store.db.transaction() as cur:
+            listed = stations.list_stations(
+                cur, **loaded, names=None if caller.district else list(caller.stations))
+        return instance(contract_stations.StationList).dump(listed)
 
     @rpc
     @on_the_wire

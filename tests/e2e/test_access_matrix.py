@@ -63,6 +63,13 @@ EXPECTED = {
     "me": expect(200),
     "my_access_log": expect(403, veteran=200, other_veteran=200),
     "register_veteran": expect(403, station_worker=201, registry_clerk=201),
+    # imports: the example upload is a dry run, accepted (202) for whoever may register files
+    # (rows outside a station worker's stations are refused inside it); "{import_id}" as sent
+    # names no import.
+    "start_import": expect(403, station_worker=202, other_station_worker=202,
+                           registry_clerk=202),
+    **{op: expect(403, station_worker=404, other_station_worker=404, registry_clerk=404)
+       for op in ("get_import", "get_import_errors")},
     "list_veterans": expect(403, station_worker=200, other_station_worker=200,
                             registry_clerk=200, leader=200, **dict.fromkeys(OFFICERS, 200)),
     "get_veteran": expect(200, other_veteran=404, other_station_worker=404, auditor=403),

@@ -19,6 +19,11 @@ class Stored:
     data: dict
     recorded_at: float = 0.0
 
+    @property
+    def kind(self) -> str:
+        """The type without its routing suffix (`MatterRequested.public_security`)."""
+        return self.event_type.split(".", 1)[0]
+
 
 @dataclass
 class Step:
@@ -43,7 +48,8 @@ def read_events(url: str, types: tuple[str, ...] = ()) -> list[Stored]:
     conn = psycopg2.connect(url, connect_timeout=5)
     try:
         with conn.cursor() as cur:
-            where = "WHERE event_type = ANY(%s)" if types else ""
+            # A type matches with any routing suffix: MatterRequested.<department>.
+            where = "WHERE split_part(event_type, '.', 1) = ANY(%s)" if types else ""
             cur.execute("SELECT position, stream_id, event_type, data, "
                         f"extract(epoch FROM recorded_at) FROM stored_events {where} "
                         "ORDER BY position", (list(types),) if types else None)
@@ -97,7 +103,7 @@ def matters_requested_once(events: list[Stored], outbox: list[tuple[str, str]],
     matter and attempt in the store, and one outbox command per bundle and step."""
     problems = []
     requested = Counter((e.stream_id, e.data.get("matter"), e.data.get("attempt"))
-                        for e in events if e.event_type == "MatterRequested"
+                        for e in events if e.kind == "MatterRequested"
                         and e.stream_id in bundles)
     for (bundle, matter, attempt), n in sorted(requested.items()):
         if n > 1:

@@ -20,12 +20,13 @@ from zoneinfo import ZoneInfo
 
 import eventlet
 import structlog
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 from nameko.exceptions import RemoteError, UnknownService
 
 from chassis.rpc import BROKER_ERRORS
 from chassis.wire import ServiceError
 from contracts import access, api_routes, instance
+from contracts.registry import FileOnDateQuery
 from gateway.breaker import BREAKERS, Breakers, CircuitBreaker
 
 log = structlog.get_logger("vetlife.gateway")
@@ -48,6 +49,8 @@ REASONS = (
     "broker",         # RabbitMQ could not be reached
     "error",          # the service answered with a failure (its database down, a fault)
     "not_offered",    # the service offers no read of this for one veteran (yet)
+    "not_dated",      # asked for a day (as_of, effective_on): the service offers no read of
+                      # this as it stood on a day (yet), and today's would mislead
 )
 # A service's own refusals that say it cannot work now, as opposed to an answer.
 FAILING_CODES = frozenset({"unavailable", "database_refused"})
@@ -106,11 +109,14 @@ def now() -> str:
 class Reader:
     """What a section's read uses: each operation's RPC with the caller that operation grants."""
 
-    def __init__(self, gateway, call, veteran_id: str, purpose: str | None):
+    def __init__(self, gateway, call, veteran_id: str, purpose: str | None,
+                 dates: dict | None = None):
         self.gateway = gateway
         self.call = call
         self.veteran_id = veteran_id
         self.purpose = purpose
+        # The day(s) the page was asked for (docs/history.md): {} for today's page.
+        self.dates = dates or {}
         self.correlation_id = gateway.context.get("correlation_id")
 
     def granted(self, operation: str) -> bool:
@@ -131,7 +137,8 @@ class Reader:
             params, None, query, self.caller(operation)).result()
 
     def file(self) -> dict:
-        return self.gateway.registry.get_veteran.call_async(self.veteran_id).result()
+        return self.gateway.registry.get_veteran.call_async(self.veteran_id,
+                                                            **self.dates).result()
 
 
 def _none_if_missing(read: Callable[[], dict]) -> dict | None:
@@ -252,6 +259,11 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 
+# The sections whose service reads them as they stood on a day; the others are not called for a
+# dated page rather than show today's state under a past day.
+DATED_SECTIONS = frozenset({"file"})
+
+
 def _offered(section: Section, gateway) -> bool:
     if section.read is None:
         return False
@@ -271,6 +283,8 @@ def read_section(section: Section, reader: Reader, breakers: Breakers, timeout: 
         return _not_ok(section, FORBIDDEN, None)
     if section.operation not in access.OPERATIONS or not _offered(section, reader.gateway):
         return _not_ok(section, UNAVAILABLE, "not_offered")
+    if reader.dates and section.name not in DATED_SECTIONS:
+        return _not_ok(section, UNAVAILABLE, "not_dated")
     try:
         payload = guarded(breakers[section.service], lambda: section.read(reader), timeout)
     except Unavailable as exc:
@@ -407,7 +421,9 @@ def openapi_paths(errors, json_content, parameters) -> dict:
         "summary": "the veteran's whole picture: the file and every service's part, each with "
                    "its status (ok, unavailable with a reason, or forbidden for your role) and "
                    "as_of; a service down never fails the page",
-        "parameters": parameters,
+        # as_of / effective_on: the file as it stood on a day (docs/history.md); the sections
+        # that cannot be read on a day are unavailable (not_dated).
+        "parameters": [*parameters, {"in": "query", "schema": FileOnDateQuery}],
         "responses": {"200": {"description": "the page", **json_content("VeteranOverview")},
                       **errors(400, 404, 401, 403, 503)}}}}
 
@@ -417,20 +433,28 @@ def openapi_paths(errors, json_content, parameters) -> dict:
 def serve(gateway, call, veteran_id: str):
     """GET /api/v1/veterans/{veteran_id}/overview, for GatewayService.veteran_overview."""
     # gateway.service imports this module; its helpers are taken when a request comes.
-    from gateway.service import GatewayError, json_response, purpose_from, veteran_id_from
+    from gateway.service import (
+        GatewayError,
+        json_response,
+        purpose_from,
+        query_from,
+        veteran_id_from,
+    )
 
     veteran_id = veteran_id_from(veteran_id)
     purpose = purpose_from(call.request)
+    dates = instance(FileOnDateQuery).dump(instance(FileOnDateQuery).load(
+        query_from(call.request), unknown=EXCLUDE))
 
     def not_found():
-        gateway._record_quietly(call, "veteran_overview", "not_found", veteran_id, purpose)
+        gateway._record_quietly(call, "veteran_overview", "not_found", veteran_id, purpose, dates)
         return GatewayError("not_found", "no veteran file with this veteran id", status=404)
 
     # A veteran asking for someone else's page costs no call at all.
     if call.scopes == {access.OWN} and veteran_id != call.principal.veteran_id:
         raise not_found()
     started = time.monotonic()
-    sections = read_sections(Reader(gateway, call, veteran_id, purpose))
+    sections = read_sections(Reader(gateway, call, veteran_id, purpose, dates))
     file = sections["file"]
     if file["status"] == OK:
         raw = file["file"]
@@ -445,15 +469,16 @@ def serve(gateway, call, veteran_id: str):
             result["file"], personal = file_view(
                 result["file"], access.grants("get_veteran", call.principal.roles),
                 call.principal.department)
+            result["file"].update(dates)  # the day(s) it shows, as get_veteran says them
         else:
             personal = personal_shown(section, result)
         if personal:
             entries.append(gateway._entry(call, f"veteran_overview.{section.name}", "ok",
-                                          veteran_id, personal, purpose))
+                                          veteran_id, personal, purpose, dates))
     # The page is on record even when it showed nothing personal; and nothing is served that
     # could not be recorded (a 503, as for get_veteran).
     gateway._record(*(entries or [gateway._entry(call, "veteran_overview", "ok", veteran_id,
-                                                 (), purpose)]))
+                                                 (), purpose, dates)]))
     log.info("gateway.overview", ms=round((time.monotonic() - started) * 1000),
              sections={name: result["reason"] or result["status"]
                        for name, result in sections.items()})

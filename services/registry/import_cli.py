@@ -30,6 +30,8 @@ from services.registry.import_files import ErrorFile, Sheet, UnreadableFile, for
 from services.registry.import_rows import missing_columns
 from services.registry.imports import Outcome, import_file
 
+# Processes that check rows while this one reads the file and writes: one per core.
+WORKERS = os.cpu_count() or 1
 ROWS_WAIT = 3
 UNREADABLE = 2
 NO_DATABASE = 4
@@ -42,14 +44,14 @@ def _summary(outcome: Outcome) -> str:
 
 
 def _pass(store, path: Path, file_format: str, meta: Metadata, dry_run: bool, total: int,
-          errors: ErrorFile | None) -> Outcome:
+          errors: ErrorFile | None, workers: int) -> Outcome:
     from tqdm import tqdm
 
     with Sheet(path, file_format) as sheet, \
             tqdm(total=total, unit="行", desc="检查" if dry_run else "导入",
                  file=sys.stderr) as bar:
         return import_file(store, sheet, meta, dry_run=dry_run, errors=errors,
-                           progress=bar.update)
+                           progress=bar.update, workers=workers)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="check every row and write the error file; import nothing")
     parser.add_argument("--errors", type=Path,
                         help="where the error file goes (default: FILE's name + .错误)")
+    parser.add_argument("--workers", type=int, default=WORKERS,
+                        help=f"processes checking rows (default: one per core, {WORKERS}; 0: none)")
     parser.add_argument("--actor", default=None,
                         help="who imports, as the events record it (default: operator:<login>)")
     args = parser.parse_args(argv)
@@ -87,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             header = sheet.original_header()
         errors = ErrorFile(header, file_format, directory=str(errors_path.parent))
         try:
-            checked = _pass(store, args.file, file_format, meta, True, total, errors)
+            checked = _pass(store, args.file, file_format, meta, True, total, errors,
+                            args.workers)
             print(f"检查：{_summary(checked)}")
             outcome = checked
             if not args.dry_run and checked.imported:
@@ -96,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                 errors.discard()
                 errors = ErrorFile(header, file_format, directory=str(errors_path.parent))
                 outcome = _pass(store, args.file, file_format, meta, False, checked.total,
-                                errors)
+                                errors, args.workers)
                 print(f"导入：{_summary(outcome)}")
             if errors.count:
                 shutil.move(errors.finish(), errors_path)

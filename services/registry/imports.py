@@ -10,20 +10,22 @@ and imported again.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
 
-from chassis.envelope import Metadata
+from chassis.envelope import Metadata, NewEvent
 from chassis.store import OpenedStream, PostgresEventStore
 from contracts import registry as contract
 from services.registry.handlers import ID_NUMBER_CLAIM, shanghai_today
 from services.registry.import_files import ErrorFile, Row, Sheet
-from services.registry.import_rows import CheckedRow, RowProblems, check_row, duplicate_reason
+from services.registry.import_rows import RowProblems, check_row, duplicate_reason
 
 CHUNK = 500
 # How many rows of each kind an outcome names (the error file has every refused row).
@@ -83,38 +85,35 @@ class _Run:
         if len(self.outcome.on_file) < LISTED:
             self.outcome.on_file.append((row.number, veteran_id))
 
-    def check(self, rows: list[Row]) -> list[tuple[Row, CheckedRow]]:
+    def sort(self, rows: list[Row], checked: list[_Checked]) -> list[tuple[Row, _Checked]]:
+        """The chunk's good rows; the refused ones and second rows of an ID number refused."""
         good = []
-        for row, veteran_id in zip(rows, _new_ids(len(rows)), strict=True):
-            try:
-                checked = check_row(row.cells, veteran_id, self.today, self.within_stations)
-            except RowProblems as refused:
-                self.refuse(row, refused.reason)
+        for row, result in zip(rows, checked, strict=True):
+            if result.reason is not None:
+                self.refuse(row, result.reason)
                 continue
-            key = _id_key(checked.event.id_number)
-            first = self.seen.setdefault(key, row.number)
+            first = self.seen.setdefault(result.key, row.number)
             if first != row.number:
                 self.refuse(row, RowProblems(duplicate_reason(first)).reason)
                 continue
-            good.append((row, checked))
+            good.append((row, result))
         return good
 
-    def write(self, good: list[tuple[Row, CheckedRow]]) -> list[OpenedStream]:
-        return self.store.open_streams(
-            [(c.event.veteran_id, contract.to_new_event(c.event), c.event.id_number)
-             for _, c in good], self.meta, claim_kind=ID_NUMBER_CLAIM)
+    def write(self, good: list[tuple[Row, _Checked]]) -> list[OpenedStream]:
+        return self.store.open_streams([(c.veteran_id, c.event, c.id_number) for _, c in good],
+                                       self.meta, claim_kind=ID_NUMBER_CLAIM)
 
-    def written(self, good: list[tuple[Row, CheckedRow]], opened: list[OpenedStream]) -> None:
+    def written(self, good: list[tuple[Row, _Checked]], opened: list[OpenedStream]) -> None:
         for (row, _), result in zip(good, opened, strict=True):
             if result.opened:
                 self.outcome.imported += 1
             else:
                 self.on_file(row, result.stream_id)
 
-    def looked_up(self, good: list[tuple[Row, CheckedRow]]) -> None:
-        holders = self.store.claimed(ID_NUMBER_CLAIM, [c.event.id_number for _, c in good])
+    def looked_up(self, good: list[tuple[Row, _Checked]]) -> None:
+        holders = self.store.claimed(ID_NUMBER_CLAIM, [c.id_number for _, c in good])
         for row, checked in good:
-            holder = holders.get(checked.event.id_number)
+            holder = holders.get(checked.id_number)
             if holder is None:
                 self.outcome.imported += 1
             else:
@@ -126,26 +125,80 @@ def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """One row checked: refused with its reason, or the event its registration writes."""
+
+    reason: str | None = None
+    veteran_id: str | None = None
+    id_number: str | None = field(default=None, repr=False)
+    key: int = 0
+    event: NewEvent | None = None
+
+
+def _check_cells(cells: list[dict], today: date, within_stations, serialise: bool
+                 ) -> list[_Checked]:
+    """Check a chunk's rows (in a worker process, or here); the stored event made too unless
+    `serialise` is False (a dry run writes none)."""
+    out = []
+    for one, veteran_id in zip(cells, _new_ids(len(cells)), strict=True):
+        try:
+            checked = check_row(one, veteran_id, today, within_stations)
+        except RowProblems as refused:
+            out.append(_Checked(reason=refused.reason))
+            continue
+        number = checked.event.id_number
+        out.append(_Checked(veteran_id=veteran_id, id_number=number, key=_id_key(number),
+                            event=contract.to_new_event(checked.event) if serialise else None))
+    return out
+
+
+def _checked_chunks(rows: Iterator[Row], size: int, today: date, within_stations,
+                    serialise: bool, workers: int) -> Iterator[tuple[list[Row], list[_Checked]]]:
+    """Each chunk of rows with its rows checked, in order. With `workers`, that many processes
+    check chunks ahead of the one handed out, at most two each (so a million rows are never read
+    ahead into memory)."""
+    chunks = _chunks(rows, size)
+    if workers <= 0:
+        for chunk in chunks:
+            yield chunk, _check_cells([r.cells for r in chunk], today, within_stations, serialise)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        ahead: deque = deque()
+        for chunk in chunks:
+            ahead.append((chunk, pool.apply_async(
+                _check_cells, ([r.cells for r in chunk], today, within_stations, serialise))))
+            if len(ahead) >= 2 * workers:
+                done, result = ahead.popleft()
+                yield done, result.get()
+        while ahead:
+            done, result = ahead.popleft()
+            yield done, result.get()
+
+
 def import_rows(store: PostgresEventStore, rows: Iterator[Row], meta: Metadata, *,
                 dry_run: bool, errors: ErrorFile | None = None, today: date | None = None,
                 within_stations: frozenset[str] | None = None,
                 progress: Callable[[int], None] = lambda n: None,
-                chunk: int = CHUNK) -> Outcome:
+                chunk: int = CHUNK, workers: int = 0) -> Outcome:
     """Check every row and, unless `dry_run`, import the good ones; `progress(n)` after each
     chunk of n rows. A dry run writes nothing to the store: it finds the rows already on file
     by the claims as they stand.
 
     Checking the next chunk overlaps writing the last one (a thread of its own: the driver
     waits for PostgreSQL without holding the interpreter), so the import runs at the pace of
-    the slower of the two, not of both added up.
+    the slower of the two, not of both added up. `workers` processes check rows in parallel
+    (the command line's choice; a service, which runs green threads, checks in its own).
     """
     outcome = Outcome(dry_run=dry_run)
     run = _Run(store, meta, outcome, errors, today or shanghai_today(), within_stations)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
         pending: tuple[list, Future, int] | None = None
-        for rows_chunk in _chunks(rows, chunk):
+        for rows_chunk, checked in _checked_chunks(rows, chunk, run.today, within_stations,
+                                                   not dry_run, workers):
             outcome.total += len(rows_chunk)
-            good = run.check(rows_chunk)
+            good = run.sort(rows_chunk, checked)
             if dry_run:
                 if good:
                     run.looked_up(good)

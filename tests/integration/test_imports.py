@@ -145,3 +145,33 @@ def test_a_registration_over_the_api_and_an_import_hold_one_claim(registry_store
     outcome, _ = run(registry_store, path)
     assert outcome.already_on_file == 1 and outcome.imported == 4
     assert len(registered(registry_store)) == 5
+
+
+def test_the_command_line_imports_with_worker_processes_and_again_doubles_no_one(
+        registry_store, registry_database_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path, rows, corrected = sample_file(tmp_path, "xlsx")
+    good = len(rows) - len(corrected)
+    env = {**os.environ, "REGISTRY_DATABASE_URL": registry_database_url}
+    command = [str(Path(sys.executable).parent / "vetlife-import"), "veterans", str(path)]
+    first = subprocess.run([*command, "--workers", "2"], env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert first.returncode == 3, first.stderr[-2000:]  # rows wait in the error file
+    assert f"导入：共 {len(rows)} 行：已导入 {good}，已在档 0，有误待更正 {len(corrected)}" in first.stdout
+    assert len(registered(registry_store)) == good and claims(registry_store) == good
+    error_path = tmp_path / "veterans.错误.xlsx"
+    assert {int(r[-2]) for r in read_table(error_path)[1:]} == set(corrected)
+    assert oct(error_path.stat().st_mode & 0o777) == "0o600"
+    again = subprocess.run([*command, "--workers", "0"], env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert f"检查：共 {len(rows)} 行：可导入 0，已在档 {good}，有误待更正 {len(corrected)}" in again.stdout
+    assert len(registered(registry_store)) == good
+    missing = tmp_path / "missing.csv"
+    missing.write_text("姓名,身份证号\n陈志强,330703196805170017\n", encoding="utf-8")
+    refused = subprocess.run([*command[:2], str(missing)], env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert refused.returncode == 2 and "缺少必需的列：镇街、服务站" in refused.stderr

@@ -246,6 +246,11 @@ OPERATIONS: dict[str, dict[str, Scope]] = {
     "veteran_overview": {"veteran": OWN, "station_worker": STATIONS, "registry_clerk": DISTRICT,
                          "placement_officer": DISTRICT, "benefits_officer": DISTRICT,
                          "disputes_officer": DISTRICT, "employment_officer": DISTRICT},
+    # The district's service stations (contracts/stations.py): the registry clerk keeps them;
+    # the bureau's staff and the leader read the list, a station worker their own stations.
+    **{operation: {"registry_clerk": DISTRICT}
+       for operation in ("register_station", "record_station_build", "rate_station")},
+    "list_stations": {"station_worker": STATIONS, **_BUREAU_STAFF, "leader": DISTRICT},
     # The bureau's figures and the reports published from them (gateway/figures.py): counts,
     # fen and rates, no personal field. The leader and the bureau's staff see the district; a
     # station worker their own stations only (the gateway keeps the figures to them).

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from chassis.envelope import NewEvent, RecordedEvent
-from contracts import instance
+from contracts import instance, stations
 from contracts.commands import StreamCommand
 from contracts.publication import Derivation, Publication, present, year_of
 from contracts.routes import Route
@@ -105,6 +105,8 @@ EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "HonourAdded": HonourAddedV1,
     "SurvivorTieMarked": SurvivorTieMarkedV1,
 }
+# The district's service stations are kept in the registry's store too (contracts/stations.py).
+EVENT_SCHEMAS.update(stations.EVENT_SCHEMAS)
 
 
 class _RegistryUpcasters(Upcasters):
@@ -121,7 +123,7 @@ class _RegistryUpcasters(Upcasters):
 
 # The events that carry an effective date: every change after the registration (a file holds
 # from the day it was registered, docs/history.md).
-DATED = frozenset(EVENT_SCHEMAS) - {"VeteranRegistered"}
+DATED = frozenset(EVENT_SCHEMAS) - {"VeteranRegistered"} - set(stations.EVENT_SCHEMAS)
 upcast = _RegistryUpcasters({event_type: 1 for event_type in EVENT_SCHEMAS})
 
 
@@ -216,6 +218,7 @@ PUBLIC_SCHEMAS: dict[str, type[Schema]] = {
     "HonourAdded": HonourAddedPublicV1,
     "SurvivorTieMarked": SurvivorTieMarkedPublicV1,
 }
+PUBLIC_SCHEMAS.update(stations.PUBLIC_SCHEMAS)
 # Public facts computed from private fields; every other public field is copied by name.
 DERIVED: dict[str, dict[str, Derivation]] = {
     "VeteranRegistered": {"birth_year": year_of("birth_date"),

@@ -80,7 +80,6 @@ def _r(metric, **kw):
 
 _NOT_TOWNSHIP = frozenset({STATION})
 _NOT_STATION = frozenset({TOWNSHIP})
-_NO_STATIONS = "the registry does not record service stations (level, build status, rating) yet"
 FIGURES: tuple[Figure, ...] = (
     Figure("files_total", "档案", "建档人数", _r("files", stock=True)),
     Figure("files_completion_rate", "档案", "建档完成率",
@@ -130,13 +129,12 @@ FIGURES: tuple[Figure, ...] = (
            dims=_NOT_STATION),
     Figure("job_fair_intentions", "就业", "达成就业意向", Measure("employment", "job_fair_intentions"),
            dims=_NOT_STATION),
-    Figure("stations_built", "服务站", "服务站建成", _r("stations_built", subjects=True, stock=True),
-           missing=_NO_STATIONS),
+    Figure("stations_built", "服务站", "服务站建成", _r("stations_built", subjects=True, stock=True)),
     Figure("stations_planned", "服务站", "服务站规划", _r("stations_planned", subjects=True,
-                                                       stock=True), missing=_NO_STATIONS),
+                                                       stock=True)),
     Figure("stations_exemplary_share", "服务站", "示范型服务站占比",
            numerator=_r("stations_exemplary", subjects=True, stock=True),
-           denominator=_r("stations_built", subjects=True, stock=True), missing=_NO_STATIONS),
+           denominator=_r("stations_built", subjects=True, stock=True)),
 )
 BY_KEY = {figure.key: figure for figure in FIGURES}
 

@@ -7,6 +7,7 @@ import psycopg2.extras
 
 from chassis.envelope import RecordedEvent
 from chassis.pii import mask_id_number
+from services.registry.stations import StationListView
 
 
 def _row(event: RecordedEvent) -> tuple:
@@ -62,7 +63,8 @@ class VeteranList:
             )
 
 
-PROJECTIONS = {VeteranList.name: VeteranList()}
+# The service stations' list lives beside its commands (services/registry/stations.py).
+PROJECTIONS = {VeteranList.name: VeteranList(), StationListView.name: StationListView()}
 
 
 def list_veterans(cur, service_station=None, discharge_category=None, life_stage=None,

@@ -5,7 +5,9 @@ from chassis.envelope import RecordedEvent
 from chassis.report_facts import Fact, Homes, day, recorded_day
 
 # Counted up to the end of a period, not within it: how many files there are, not how many new.
-STOCKS = frozenset({"files", "files_complete", "party_members"})
+STOCKS = frozenset({"files", "files_complete", "party_members", "stations_planned",
+                    "stations_built", "stations_exemplary", "stations_fengqiao"})
+_STATION_EVENTS = frozenset({"StationRegistered", "StationBuildRecorded", "StationRated"})
 
 
 def _complete(home: dict) -> bool:
@@ -22,6 +24,8 @@ def _effective(event: RecordedEvent):
 
 
 def facts(event: RecordedEvent, homes: Homes) -> list[Fact]:
+    if event.event_type in _STATION_EVENTS:
+        return _station_facts(event, homes)
     data = event.data
     veteran = data.get("veteran_id")
     key = f"veteran:{veteran}"
@@ -62,3 +66,32 @@ def facts(event: RecordedEvent, homes: Homes) -> list[Fact]:
 def _fact(metric: str, on, veteran: str, home: dict, delta: int = 1) -> Fact:
     return Fact(metric, on, delta, subject=veteran, station=home["station"],
                 township=home["township"], category=home["category"])
+
+
+def _station_facts(event: RecordedEvent, homes: Homes) -> list[Fact]:
+    """Stations planned (every station in the plan, from the day it was planned), built (from the
+    day it was built) and rated (exemplary 示范型, Fengqiao-style 枫桥式, from the day rated)."""
+    data = event.data
+    key = f"station:{data['station_id']}"
+    if event.event_type == "StationRegistered":
+        home = {"name": data["station_name"], "township": data.get("township"), "level": data["level"],
+                "built": data["status"] == "built"}
+        homes.put(key, home)
+        out = [_station(home, "stations_planned", data["planned_on"], data["station_id"])]
+        if home["built"]:
+            out.append(_station(home, "stations_built", data["built_on"], data["station_id"]))
+        return out
+    home = homes.get(key)
+    if home is None:
+        return []
+    if event.event_type == "StationBuildRecorded":
+        if data["status"] != "built" or home["built"]:
+            return []
+        homes.put(key, {**home, "built": True})
+        return [_station(home, "stations_built", data["on"], data["station_id"])]
+    return [_station(home, f"stations_{data['rating']}", data["rated_on"], data["station_id"])]
+
+
+def _station(home: dict, metric: str, on, station_id: str) -> Fact:
+    return Fact(metric, day(on), 1, subject=station_id, station=home["name"],
+                township=home["township"], category=home["level"])

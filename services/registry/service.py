@@ -26,8 +26,10 @@ from chassis.wire import ServiceError
 from contracts import imports as contract_imports
 from contracts import instance
 from contracts import registry as contract
-from services.registry import handlers, import_jobs, report
+from contracts import stations as contract_stations
+from services.registry import handlers, import_jobs, report, stations
 from services.registry.domain import model
+from services.registry.domain import stations as station_rules
 from services.registry.domain.errors import RegistryError
 from services.registry.projections import VeteranList, list_veterans
 
@@ -205,6 +207,57 @@ class RegistryService:
                 log.warning("registry.import_interrupted", import_id=str(job["import_id"]),
                             error=type(exc).__name__)
                 return
+
+    # -- service stations (services/registry/stations.py, contracts/stations.py) ---------------
+
+    def _station_accepted(self, accepted) -> dict:
+        return instance(contract_stations.StationAccepted).dump({
+            "station_id": accepted.stream_id, "version": accepted.version,
+            "replayed": accepted.replayed})
+
+    @rpc
+    @on_the_wire
+    def register_station(self, params: dict, body: dict, query, caller: dict) -> dict:
+        caller = Caller.from_dict(caller)
+        body = instance(contract_stations.RegisterStationRequest).load(body)
+        return self._station_accepted(stations.register(
+            self.store, body, self._meta(caller.actor, caller.command_id), caller.command_id,
+            handlers.shanghai_today()))
+
+    @rpc
+    @on_the_wire
+    def record_station_build(self, params: dict, body: dict, query, caller: dict) -> dict:
+        caller = Caller.from_dict(caller)
+        body = instance(contract_stations.RecordStationBuildRequest).load(body)
+        today = handlers.shanghai_today()
+        return self._station_accepted(stations.change(
+            self.store, params["station_id"],
+            lambda s: station_rules.record_build(s, body["status"], body["on"], today), body,
+            self._meta(caller.actor, caller.command_id), caller.command_id,
+            caller.expected_version))
+
+    @rpc
+    @on_the_wire
+    def rate_station(self, params: dict, body: dict, query, caller: dict) -> dict:
+        caller = Caller.from_dict(caller)
+        body = instance(contract_stations.RateStationRequest).load(body)
+        today = handlers.shanghai_today()
+        return self._station_accepted(stations.change(
+            self.store, params["station_id"],
+            lambda s: station_rules.rate(s, body["rating"], body["rated_on"], today), body,
+            self._meta(caller.actor, caller.command_id), caller.command_id,
+            caller.expected_version))
+
+    @rpc
+    @on_the_wire
+    def list_stations(self, params: dict, body, query: dict, caller: dict) -> dict:
+        caller = Caller.from_dict(caller)
+        loaded = instance(contract_stations.ListStationsQuery).load(query or {})
+        ProjectionRunner(self.store, stations.StationListView()).catch_up()
+        with self.store.db.transaction() as cur:
+            listed = stations.list_stations(
+                cur, **loaded, names=None if caller.district else list(caller.stations))
+        return instance(contract_stations.StationList).dump(listed)
 
     @rpc
     @on_the_wire

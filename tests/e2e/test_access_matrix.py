@@ -220,6 +220,11 @@ EXPECTED = {
     "bundle_stream": expect(403, veteran=404, other_veteran=404, station_worker=404,
                             other_station_worker=404, registry_clerk=404, leader=404,
                             department=404, **dict.fromkeys(OFFICERS, 404)),
+    # service stations: the example registers a station once (the clerk); "{station_id}" as sent
+    # names no station.
+    "register_station": expect(403, registry_clerk=201),
+    **dict.fromkeys(("record_station_build", "rate_station"), expect(403, registry_clerk=404)),
+    "list_stations": expect(403, **dict.fromkeys(_FIGURE_READERS, 200)),
     # the bureau's figures: the matrix sends no period, so whoever may read them gets a 400;
     # publishing the example period is a 201 (a station worker's: of their stations);
     # "{report_id}" as sent names no report.

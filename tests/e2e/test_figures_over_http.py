@@ -60,6 +60,19 @@ def test_figures_a_published_report_and_a_late_correction(system):
         assert made.status_code == 201, made.text
         return made.json()["id"]
 
+    # The station itself, built this year and rated exemplary, kept by the registry clerk.
+    clerk = session(system, ["registry_clerk"], "clerk-figures")
+    station = clerk.post(f"{base}/stations", timeout=15, json={
+        "name": STATION, "level": "village", "township": "东孝街道", "status": "built",
+        "planned_on": f"{year}-01-02", "built_on": f"{year}-01-10"})
+    assert station.status_code == 201, station.text
+    rated = clerk.post(f"{base}/stations/{station.json()['station_id']}/rating", timeout=15,
+                       json={"rating": "exemplary", "rated_on": f"{year}-01-15"})
+    assert rated.status_code == 200, rated.text
+    listed = worker.get(f"{base}/stations", timeout=15).json()
+    assert [s["name"] for s in listed["items"]] == [STATION]   # their own station only
+    assert listed["items"][0]["ratings"] == ["exemplary"]
+
     visit(veterans[0], 50_000)
     second = visit(veterans[1], 30_000)
 
@@ -70,6 +83,9 @@ def test_figures_a_published_report_and_a_late_correction(system):
     assert body["figures"]["visits_people"] == 2
     assert body["figures"]["visits_amount_fen"] == 80_000
     assert body["figures"]["escalations"] == 0
+    assert (body["figures"]["stations_planned"], body["figures"]["stations_built"]) == (1, 1)
+    assert body["figures"]["stations_exemplary_share"] == {"numerator": 1, "denominator": 1,
+                                                           "rate": 1.0}
     # What a station does not keep is null, with its reason; so is what is not recorded yet.
     assert body["figures"]["postings"] is None and "station" in body["reasons"]["postings"]
     assert body["figures"]["social_care_beneficiaries"] is None

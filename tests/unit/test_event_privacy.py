@@ -15,6 +15,7 @@ from stdnum.cn import ric
 from chassis.envelope import RecordedEvent
 from chassis.relay import Relay
 from contracts import registry as contract
+from contracts import stations
 from services.registry.domain import model
 
 PER_TYPE = 200
@@ -240,7 +241,10 @@ def leaks(message: bytes, event: RecordedEvent, p: Person) -> list[str]:
 
 def test_there_is_a_realistic_generator_for_every_registry_event_type():
     # A new event type fails here until this test can show its public form leaks nothing.
-    assert set(GENERATORS) == set(contract.EVENT_SCHEMAS) == set(model.EVENT_TYPES)
+    # A service station's events (contracts/stations.py) are about an organisation, not a
+    # person: test_public_events.py holds their public forms to their allow-lists.
+    assert set(GENERATORS) == set(contract.EVENT_SCHEMAS) - set(stations.EVENT_SCHEMAS) == \
+        set(model.EVENT_TYPES)
 
 
 @pytest.mark.parametrize("event_type", sorted(GENERATORS))

@@ -46,6 +46,14 @@ EXPECTED = {
     "SurvivorTieMarked": (
         {"veteran_id": "v1", "tie": "martyr", "fallen_name": "陈志刚", "relation": "兄弟"},
         {"veteran_id": "v1", "tie": "martyr", "relation": "兄弟"}),
+    # Service stations are organisations (contracts/stations.py): published whole.
+    **{event_type: (station, station) for event_type, station in (
+        ("StationRegistered", {"station_id": "s1", "station_name": "多湖街道退役军人服务站",
+                               "level": "township", "parent_id": None, "township": "多湖街道",
+                               "status": "built", "planned_on": "2020-03-01",
+                               "built_on": "2020-10-15"}),
+        ("StationBuildRecorded", {"station_id": "s1", "status": "built", "on": "2020-10-15"}),
+        ("StationRated", {"station_id": "s1", "rating": "exemplary", "rated_on": "2020-12-01"}))},
 }
 
 

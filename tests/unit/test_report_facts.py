@@ -220,3 +220,24 @@ def test_bundles_count_the_soldiers_received_on_the_day_submitted():
     feed.add("BundleSubmitted", {"bundle_id": "b2", "veteran_id": "v2", "station": STATION,
                                  "township": "多湖街道", "submitted_on": "2021-01-03"})
     assert feed.total("bundles_received") == 1
+
+
+def test_stations_planned_built_and_rated_count_from_their_own_days():
+    feed = Feed(registry.facts)
+    feed.add("StationRegistered", {"station_id": "s1", "station_name": STATION, "level": "township",
+                                   "parent_id": None, "township": "多湖街道", "status": "built",
+                                   "planned_on": "2019-06-01", "built_on": "2020-05-01"})
+    feed.add("StationRegistered", {"station_id": "s2", "station_name": OTHER, "level": "township",
+                                   "parent_id": None, "township": "澧浦镇", "status": "planned",
+                                   "planned_on": "2020-03-01", "built_on": None})
+    feed.add("StationBuildRecorded", {"station_id": "s2", "status": "building",
+                                      "on": "2020-06-01"})
+    feed.add("StationBuildRecorded", {"station_id": "s2", "status": "built", "on": "2021-02-01"})
+    feed.add("StationRated", {"station_id": "s1", "rating": "exemplary",
+                              "rated_on": "2020-12-01"})
+    assert feed.subjects("stations_planned", stock=True) == 2
+    assert feed.subjects("stations_built", stock=True) == 1        # s2 was built in 2021
+    assert feed.subjects("stations_built", last=date(2021, 12, 31), stock=True) == 2
+    assert feed.subjects("stations_exemplary", stock=True) == 1
+    assert feed.subjects("stations_planned", last=date(2019, 12, 31), stock=True) == 1
+    assert feed.total("stations_built", station=OTHER, last=date(2021, 12, 31), stock=True) == 1

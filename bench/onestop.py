@@ -69,28 +69,6 @@ def _ends(bundle_url: str, bundles: list[str]) -> dict[str, dict[str, datetime]]
     return reached
 
 
-def settle(bundle_url: str, say: Callable[[str], None], patience: float = 300.0) -> None:
-    """Until every bundle submitted so far (the bundle row's) has its internal matters at their
-    end steps: their commands and events must not run beside the figure measured next."""
-    with paths.connect(bundle_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT stream_id FROM stored_events WHERE event_type = 'BundleSubmitted'")
-        bundles = [row[0] for row in cur.fetchall()]
-    conn.close()
-    deadline = time.monotonic() + patience
-    said = time.monotonic()
-    while True:
-        waiting = sum(len(m) < len(INTERNAL) for m in _ends(bundle_url, bundles).values())
-        if not waiting:
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{waiting} of {len(bundles)} bundles still wait for our "
-                               f"services after {patience:.0f} s")
-        if time.monotonic() >= said + 10:
-            say(f"waiting for {waiting} of {len(bundles)} bundles' internal matters")
-            said = time.monotonic()
-        time.sleep(2.0)
-
-
 def bundle_completion(gateway: str, bundle_url: str, ids: list[str], headers: dict,
                       reps: int, say: Callable[[str], None], per_second: float = 2.0,
                       seconds: float = 20.0, patience: float = 240.0) -> dict:

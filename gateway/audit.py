@@ -485,8 +485,10 @@ def _show(log: AuditLog, veteran_id: str | None, actor: str | None, limit: int) 
     for item in log.search(veteran_id=veteran_id, actor=actor, page_size=limit)["items"]:
         stations = f" [{','.join(item['stations'])}]" if item["stations"] else ""
         department = f" dept={item['department']}" if item["department"] else ""
+        # A read of the file on a day (docs/history.md) names the day(s).
+        days = "".join(f" {key}={item[key]}" for key in DATED_KEYS if key in item)
         print(f"{item['seq']:>8} {item['at']} {item['subject']} ({item['role']}{stations}{department}) "
-              f"{item['action']} -> {item['outcome']} veteran={item['veteran_id'] or '-'} "
+              f"{item['action']}{days} -> {item['outcome']} veteran={item['veteran_id'] or '-'} "
               f"fields={','.join(item['fields']) or '-'} purpose={item['purpose'] or '-'} "
               f"correlation={item['correlation_id'] or '-'}")
 

@@ -255,7 +255,7 @@ OPERATIONS: dict[str, dict[str, Scope]] = {
     # fen and rates, no personal field. The leader and the bureau's staff see the district; a
     # station worker their own stations only (the gateway keeps the figures to them).
     **{operation: {"station_worker": STATIONS, **_BUREAU_STAFF, "leader": DISTRICT}
-       for operation in ("bureau_figures", "publish_report", "get_report")},
+       for operation in ("bureau_figures", "export_figures", "publish_report", "get_report")},
     "me": {role: SELF for role in ROLES},
     "my_access_log": {"veteran": OWN},
     "search_audit": {"auditor": DISTRICT},

@@ -155,6 +155,11 @@ class BureauFiguresQuery(Schema):
             raise ValidationError("the period ends before it starts", "to")
 
 
+class ExportQuery(BureauFiguresQuery):
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv"]),
+                           metadata={"description": "xlsx: a sheet per section; csv: one table"})
+
+
 class ReportRequest(BureauFiguresQuery):
     """Publish the figures of a period as they stand now."""
 
@@ -371,6 +376,32 @@ def serve_figures(gateway, call):
                          headers={"Cache-Control": "no-store"})
 
 
+EXPORT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def serve_export(gateway, call):
+    """GET /api/v1/figures/export, for GatewayService.export_figures."""
+    from werkzeug.wrappers import Response
+
+    from gateway import figures_export
+    from gateway.service import query_from
+
+    loaded = instance(ExportQuery).load(query_from(call.request))
+    scope = scope_of(call, loaded)
+    figures, reasons = compose(scope, read_parts(gateway, scope))
+    kind = loaded["format"]
+    body = (figures_export.as_xlsx if kind == "xlsx" else figures_export.as_csv)(
+        scope, figures, reasons)
+    name = f"figures-{scope.first.isoformat()}-{scope.last.isoformat()}.{kind}"
+    return Response(body, mimetype=EXPORT_TYPES[kind].split(";")[0],
+                    content_type=EXPORT_TYPES[kind],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "no-store"})
+
+
 def serve_publish(gateway, call):
     """POST /api/v1/reports, for GatewayService.publish_report."""
     from gateway.errors import GatewayError
@@ -524,6 +555,15 @@ def openapi_paths(errors, json_content, purpose) -> dict:
             "parameters": query,
             "responses": {"200": {"description": "the figures",
                                   **json_content("BureauFiguresReply")},
+                          **errors(400, 401, 403, 503)}}},
+        "/api/v1/figures/export": {"get": {
+            "operationId": "export_figures",
+            "summary": "the same figures as a spreadsheet: XLSX with a sheet per section or CSV, "
+                       "Chinese headers, money in yuan with two decimals",
+            "parameters": [{"in": "query", "schema": ExportQuery}, purpose],
+            "responses": {"200": {"description": "the file", "content": {
+                EXPORT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string"}}}},
                           **errors(400, 401, 403, 503)}}},
         "/api/v1/reports": {"post": {
             "operationId": "publish_report",

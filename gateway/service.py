@@ -504,6 +504,11 @@ class GatewayService:
     def bureau_figures(self, call: Call):
         return figures.serve_figures(self, call)
 
+    @api("GET", f"{API}/figures/export")
+    @operation("export_figures")
+    def export_figures(self, call: Call):
+        return figures.serve_export(self, call)
+
     @api("POST", f"{API}/reports")
     @operation("publish_report")
     def publish_report(self, call: Call):

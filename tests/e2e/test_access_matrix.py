@@ -229,7 +229,8 @@ EXPECTED = {
     # publishing the example period is a 201 (a station worker's: of their stations);
     # "{report_id}" as sent names no report.
     **{op: expect(403, **dict.fromkeys(_FIGURE_READERS, status)) for op, status in (
-        ("bureau_figures", 400), ("publish_report", 201), ("get_report", 404))},
+        ("bureau_figures", 400), ("export_figures", 400), ("publish_report", 201),
+        ("get_report", 404))},
     "search_audit": expect(403, auditor=200),
     "verify_audit": expect(403, auditor=200),
 }

@@ -1,8 +1,10 @@
 """The bureau's figures over HTTP: facts made through the API, a report published, a late correction seen."""
+import io
 import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import requests
 
 from tests.conftest import wait_until
@@ -97,6 +99,18 @@ def test_figures_a_published_report_and_a_late_correction(system):
     assert refused.status_code == 403
     assert leader.get(f"{base}/figures", params={"from": period["to"], "to": period["from"]},
                       timeout=30).status_code == 400
+
+    # The same figures as a spreadsheet and as CSV.
+    sheet = leader.get(f"{base}/figures/export", params={**period, "station": STATION},
+                       timeout=30)
+    assert sheet.status_code == 200 and sheet.headers["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    workbook = openpyxl.load_workbook(io.BytesIO(sheet.content))
+    visits = {row[1]: row[2] for row in workbook["优抚"].iter_rows(min_row=3, values_only=True)}
+    assert visits["visits_amount_fen"] == 800.0
+    table = leader.get(f"{base}/figures/export", params={**period, "station": STATION,
+                                                          "format": "csv"}, timeout=30)
+    assert table.status_code == 200 and "慰问金额(元),visits_amount_fen,800.00" in table.text
 
     published = leader.post(f"{base}/reports", json={**period, "station": STATION}, timeout=30)
     assert published.status_code == 201, published.text

@@ -148,3 +148,29 @@ def test_the_history_lists_both_times_and_the_actor(system, veteran):
     recorded = [datetime.fromisoformat(h["recorded_at"]).astimezone(SHANGHAI) for h in history]
     assert [r.date() for r in recorded] == [D[0], D[2], D[6], D[8]]
     assert {h["actor"] for h in history} == {"registry_clerk:clerk-asof"}
+
+
+def test_an_undated_change_is_stored_without_a_day_and_takes_effect_the_day_it_was_recorded(
+        system):
+    clerk = _as(system, ["registry_clerk"], "clerk-asof")
+    base = system["base"]
+    created = clerk.post(f"{base}/api/v1/veterans", json=veteran_payload(
+        service_station=STATION, township="塘雅镇"), timeout=15)
+    veteran_id = created.json()["veteran_id"]
+    changed = clerk.put(f"{base}/api/v1/veterans/{veteran_id}/grid-worker",
+                        json={"grid_worker": "网格员赵敏"}, timeout=15)
+    assert changed.status_code == 200, changed.text
+    _recorded(system, veteran_id, 1, D[0], "09:00")
+    # Recorded at 00:10 on D3 in Shanghai: still D2 in UTC.
+    _recorded(system, veteran_id, 2, D[3], "00:10")
+    with psycopg2.connect(system["db_url"]) as conn, conn.cursor() as cur:
+        cur.execute("SELECT data FROM stored_events WHERE stream_id = %s AND stream_version = 2",
+                    (veteran_id,))
+        assert "effective_on" not in cur.fetchone()[0]
+    assert _read(clerk, system, veteran_id,
+                 effective_on=D[2].isoformat()).json()["grid_worker"] is None
+    assert _read(clerk, system, veteran_id,
+                 effective_on=D[3].isoformat()).json()["grid_worker"] == "网格员赵敏"
+    history = clerk.get(f"{base}/api/v1/veterans/{veteran_id}/history", timeout=15).json()
+    assert [h["effective_on"] for h in history["history"]] == [D[0].isoformat(),
+                                                               D[3].isoformat()]

@@ -17,7 +17,7 @@ from pathlib import Path
 import requests
 import structlog
 
-from bench import bus, departments, matching, measure, onestop, paths, peer, stack, web
+from bench import bus, departments, imports, matching, measure, onestop, paths, peer, stack, web
 from bench.data import registration_requests
 from bench.measure import feed_list
 from bench.report import print_table, write_chart
@@ -49,7 +49,7 @@ PEER_SLICE = 300  # registrations per slice, each side
 RELAY_EVENTS = 10_000  # per slice, each side
 BIN = Path(sys.executable).parent
 # What VETLIFE_BENCH_ROWS may name, in the order they run.
-GROUPS = ("registry", "departments", "bundle", "overview", "matching")
+GROUPS = ("registry", "imports", "departments", "bundle", "overview", "matching")
 # Requests per slice, each side, for the department commands (count-bound: each placement
 # report-in and each bundle needs a veteran of its own, registered beforehand).
 COMMAND_SLICE = int(os.environ.get("VETLIFE_BENCH_COMMAND_SLICE", "40"))
@@ -180,6 +180,8 @@ def main() -> int:
     rows, latency, growth, extra = [], {}, {}, {}
     if "registry" in groups:
         latency, growth = registry_rows(rows)
+    if "imports" in groups:  # bench/imports.py: vetlife-import's 100,000 rows, peak memory
+        rows.append(imports.import_row(PG, say))
     if {"departments", "bundle", "overview"} & set(groups):
         extra.update(one_stop_rows(rows, groups))
     if "matching" in groups:

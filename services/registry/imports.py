@@ -104,8 +104,10 @@ class _Run:
                                        self.meta, claim_kind=ID_NUMBER_CLAIM)
 
     def written(self, good: list[tuple[Row, _Checked]], opened: list[OpenedStream]) -> None:
-        for (row, _), result in zip(good, opened, strict=True):
-            if result.opened:
+        for (row, checked), result in zip(good, opened, strict=True):
+            # A claim held by this very stream: a retried statement whose first run committed
+            # (the connection lost after the commit) opened it.
+            if result.opened or result.stream_id == checked.veteran_id:
                 self.outcome.imported += 1
             else:
                 self.on_file(row, result.stream_id)

@@ -1,0 +1,187 @@
+"""make bench's import row: 100,000 spreadsheet rows imported against the store's batch append, and peak memory.
+
+Ours: `vetlife-import`'s work on a 100,000-row CSV from vetlife-sample (5 % bad rows), in a child
+process of its own so its peak resident memory is its own (resource.getrusage: its own peak plus
+its checking workers', the largest counted once per worker): the check pass
+(the dry run) and the import pass, each timed; the row's figure is the import pass, in rows per
+second (every row read, checked and either written or refused). The ceiling: the same good rows'
+VeteranRegistered events appended through the store's batch append (PostgresEventStore.append,
+100 events per call on one stream: no claim, no per-stream version check, no reading or
+checking), in events per second. Each side gets a fresh database per slice; the two alternate
+(bench.stats.interleaved). Run alone: `python -m bench.imports` (VETLIFE_BENCH_IMPORT_ROWS).
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import psycopg2
+
+from bench.stats import interleaved, row
+from chassis.db import Database
+from chassis.envelope import Metadata, NewEvent
+from chassis.migrate import CHASSIS_MIGRATIONS, migrate, service_migrations
+from chassis.store import PostgresEventStore
+from contracts import registry as contract
+
+ROWS = int(os.environ.get("VETLIFE_BENCH_IMPORT_ROWS", "100000"))
+REPS = int(os.environ.get("VETLIFE_BENCH_IMPORT_REPS", "2"))
+SLICES = 2
+BAD_SHARE = 0.05
+TARGET = 0.5
+MEMORY_CEILING_MB = 300
+BATCH = 100
+TODAY = date(2026, 11, 27)
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "bench" / "results" / "logs"  # ignored by git: the sample holds made-up people
+
+
+def fresh_registry(pg: str, name: str) -> str:
+    admin = psycopg2.connect(f"{pg}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+    url = f"{pg}/{name}"
+    migrate(url, [CHASSIS_MIGRATIONS, service_migrations("registry")])
+    return url
+
+
+def sample(rows: int) -> Path:
+    from services.registry.sample import Sampler, write
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    path = WORK / f"import-{rows}.csv"
+    if not path.exists():
+        write(path, Sampler(20201231, TODAY).rows(rows, BAD_SHARE))
+    return path
+
+
+def good_payloads(path: Path) -> list[dict]:
+    """The stored payloads the import writes for the file's good rows, made once, untimed."""
+    from services.registry.import_files import Sheet
+    from services.registry.import_rows import RowProblems, check_row
+
+    payloads, seen = [], set()
+    with Sheet(path, "csv") as sheet:
+        for r in sheet.rows():
+            try:
+                checked = check_row(r.cells, str(uuid.uuid4()), TODAY)
+            except RowProblems:
+                continue
+            if checked.event.id_number not in seen:
+                seen.add(checked.event.id_number)
+                payloads.append(contract.to_new_event(checked.event).data)
+    return payloads
+
+
+def ceiling_append(url: str, payloads: list[dict]) -> float:
+    """Events per second through the store's batch append of BATCH events per call."""
+    store = PostgresEventStore(Database(url), "registry_events", upcast=contract.upcast)
+    tag = uuid.uuid4().hex[:8]
+    try:
+        started = time.perf_counter()
+        for n in range(0, len(payloads), BATCH):
+            store.append(f"{tag}-{n}", [NewEvent("VeteranRegistered", d)
+                                        for d in payloads[n:n + BATCH]], 0, Metadata())
+        return len(payloads) / (time.perf_counter() - started)
+    finally:
+        store.db.close()
+
+
+def ours_import(url: str, path: Path) -> dict:
+    """The import in a child process: its figures as JSON on its last line of output."""
+    done = subprocess.run([sys.executable, "-m", "bench.imports", "child", url, str(path)],
+                          cwd=ROOT, capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child(url: str, path: str) -> None:
+    from services.registry.import_cli import WORKERS
+    from services.registry.import_files import ErrorFile, Sheet
+    from services.registry.imports import import_file
+
+    store = PostgresEventStore(Database(url), "registry_events", upcast=contract.upcast)
+    meta = Metadata(actor="operator:bench")
+    figures = {}
+    for dry_run in (True, False):
+        with Sheet(path, "csv") as sheet:
+            errors = ErrorFile(sheet.original_header(), "csv", str(WORK))
+            started = time.perf_counter()
+            outcome = import_file(store, sheet, meta, dry_run=dry_run, errors=errors, today=TODAY,
+                                  workers=WORKERS)
+            seconds = time.perf_counter() - started
+            errors.discard()
+        figures["check" if dry_run else "import"] = {
+            "rows": outcome.total, "seconds": round(seconds, 2),
+            "rows_per_s": round(outcome.total / seconds, 1), "imported": outcome.imported,
+            "refused": outcome.refused, "already_on_file": outcome.already_on_file}
+    # The worker processes' peaks too: the largest of them (all getrusage tells) once per
+    # worker, on top of this process's own, which bounds their sum from above.
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    figures["peak_rss_mb"] = round(own + WORKERS * workers, 1)
+    figures["peak_rss_own_mb"], figures["workers"] = round(own, 1), WORKERS
+    store.db.close()
+    print(json.dumps(figures))
+
+
+def import_row(pg: str, say) -> dict:
+    """The row for bench/results/latest.json."""
+    say(f"import: writing a {ROWS:,}-row sample and its events")
+    path = sample(ROWS)
+    payloads = good_payloads(path)
+    runs: list[dict] = []
+
+    def ours(k: int) -> float:
+        figures = ours_import(fresh_registry(pg, "vetlife_bench_import"), path)
+        if figures["import"]["imported"] != len(payloads):
+            raise RuntimeError(f"the import wrote {figures['import']['imported']} files, "
+                               f"expected {len(payloads)}")
+        runs.append(figures)
+        return figures["import"]["rows_per_s"]
+
+    def ceiling(k: int) -> float:
+        return ceiling_append(fresh_registry(pg, "vetlife_bench_import_ceiling"), payloads)
+
+    ours_runs, ceiling_runs = interleaved(ours, ceiling, REPS, SLICES, say, "import", "rows/s")
+    result = row(f"vetlife-import, {ROWS:,} CSV rows ({BAD_SHARE:.0%} bad): the import pass",
+                 f"store batch append of the same {len(payloads):,} events, {BATCH} per call",
+                 ours_runs, ceiling_runs, TARGET, "rows/s", SLICES)
+    peak = max(r["peak_rss_mb"] for r in runs)
+    result.update({
+        "rows": ROWS, "imported": len(payloads), "peak_rss_mb": peak,
+        "peak_rss_ceiling_mb": MEMORY_CEILING_MB,
+        "check_rows_per_s": [r["check"]["rows_per_s"] for r in runs],
+        "import_seconds": [r["import"]["seconds"] for r in runs],
+        "check_seconds": [r["check"]["seconds"] for r in runs],
+        "met": result["met"] and peak < MEMORY_CEILING_MB,
+    })
+    say(f"import: peak memory {peak} MB (ceiling {MEMORY_CEILING_MB} MB); check pass "
+        f"{result['check_rows_per_s']} rows/s")
+    return result
+
+
+def main() -> int:
+    pg = os.environ.get("VETLIFE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+    result = import_row(pg, lambda text: print(f"[bench {time.strftime('%H:%M:%S')}] {text}",
+                                               flush=True))
+    out = ROOT / "bench" / "results" / "imports.json"
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["child"]:
+        child(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(main())

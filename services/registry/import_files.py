@@ -84,7 +84,10 @@ class Sheet:
                 self._workbook = load_workbook(self._binary(), read_only=True, data_only=True)
             except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a bad zip
                 raise UnreadableFile("无法读取该 XLSX 文件：文件已损坏或不是 Excel 工作簿") from None
-            yield from self._workbook.worksheets[0].iter_rows(values_only=True)
+            try:
+                yield from self._workbook.worksheets[0].iter_rows(values_only=True)
+            except Exception:  # noqa: BLE001 - a broken sheet inside a sound zip
+                raise UnreadableFile("无法读取该 XLSX 文件的工作表：文件已损坏") from None
             return
         binary = self._binary()
         head = binary.read(65536)
@@ -101,6 +104,8 @@ class Sheet:
             yield from (tuple(r) for r in csv.reader(self._text))
         except UnicodeDecodeError:
             raise UnreadableFile("无法识别 CSV 文件的字符编码：请存为 UTF-8 或 GB18030") from None
+        except csv.Error:  # a NUL byte, a field past the csv module's limit: not a spreadsheet
+            raise UnreadableFile("无法读取该 CSV 文件：含有表格中不会出现的内容") from None
 
     def header(self) -> list[str]:
         for raw in self._raw_rows():

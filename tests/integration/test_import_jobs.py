@@ -137,3 +137,14 @@ def test_a_file_without_the_required_columns_fails_whole_with_the_reason(jobs):
     failed = import_jobs.get(jobs.db, started["import_id"], clerk())
     assert failed["status"] == "failed"
     assert failed["failure"] == "缺少必需的列：镇街、服务站、入伍时间、军种、军衔、退役类别"
+
+
+@pytest.mark.parametrize("name, content", [("x.csv", b"\x00\x00\x00"),
+                                           ("x.xlsx", b"PK\x03\x04 not a workbook")])
+def test_a_file_that_is_no_spreadsheet_fails_once_and_is_not_retried(jobs, name, content):
+    started = import_jobs.start(jobs.db, {"file_name": name, "dry_run": False,
+                                          "content": base64.b64encode(content).decode()}, clerk())
+    run_next(jobs)
+    failed = import_jobs.get(jobs.db, started["import_id"], clerk())
+    assert failed["status"] == "failed" and failed["failure"].startswith(("无法读取", "缺少"))
+    assert import_jobs.claim(jobs.db) is None

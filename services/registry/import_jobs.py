@@ -20,6 +20,7 @@ import psycopg2.extras
 
 from chassis.caller import Caller
 from chassis.envelope import Metadata
+from chassis.errors import StatementFailed, StoreUnavailable, TransactionConflict
 from chassis.store import PostgresEventStore, request_digest
 from chassis.wire import ServiceError
 from services.registry.import_files import ErrorFile, Sheet, UnreadableFile, format_of
@@ -139,7 +140,22 @@ def claim(db) -> dict | None:
 
 
 def run(store: PostgresEventStore, job: dict, scratch: str | None = None) -> None:
-    """Run a claimed import to its end: done with its outcome and error file, or failed."""
+    """Run a claimed import to its end: done with its outcome and error file, or failed.
+
+    The database failing is left to raise: the lease ends and the import is run again, its
+    written rows then 已在档. Anything else would fail the same way each time, so the import
+    ends as failed at once rather than being retried for ever.
+    """
+    try:
+        _run(store, job, scratch)
+    except (psycopg2.Error, StoreUnavailable, StatementFailed, TransactionConflict):
+        raise
+    except Exception:
+        _end(store.db, str(job["import_id"]), failure="导入意外中断，未能完成：请联系运维人员")
+        raise
+
+
+def _run(store: PostgresEventStore, job: dict, scratch: str | None) -> None:
     db = store.db
     import_id = str(job["import_id"])
     content = bytes(job["upload"])

@@ -148,3 +148,17 @@ def test_a_file_that_is_no_spreadsheet_fails_once_and_is_not_retried(jobs, name,
     failed = import_jobs.get(jobs.db, started["import_id"], clerk())
     assert failed["status"] == "failed" and failed["failure"].startswith(("无法读取", "缺少"))
     assert import_jobs.claim(jobs.db) is None
+
+
+def test_an_import_that_breaks_for_another_reason_than_the_database_fails_not_loops(
+        jobs, tmp_path, monkeypatch):
+    started = import_jobs.start(jobs.db, upload(tmp_path), clerk())
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(import_jobs, "import_file", broken)
+    with pytest.raises(KeyError):
+        run_next(jobs)
+    assert import_jobs.get(jobs.db, started["import_id"], clerk())["status"] == "failed"
+    assert import_jobs.claim(jobs.db) is None

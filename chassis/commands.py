@@ -75,15 +75,16 @@ def change_stream(store: PostgresEventStore, stream_id: str, *, load: Callable, 
         state = load(store, stream_id)
         if visible is not None and not visible(state):
             raise NotVisible(stream_id)
-        if expected_version is not None and state.version != expected_version:
-            raise StreamVersionConflict(stream_id, expected_version, state.version)
         try:
+            if expected_version is not None and state.version != expected_version:
+                raise StreamVersionConflict(stream_id, expected_version, state.version)
             events = decide(state)
         except Exception:
             # The same command may be running twice at once: a gateway timed out and the client
             # sent it again while the first copy still waited in the service's queue. If the
             # other copy recorded it since our check above, the state we refused is its work:
-            # answer with its result, as any retry, not with a refusal of a step that was done.
+            # answer with its result, as any retry, not with a refusal of a step that was done
+            # (nor with a version conflict its own copy caused, for a client's If-Match).
             if (first := replayed(store, command_id, request)) is not None:
                 return first
             raise

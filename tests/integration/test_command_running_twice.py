@@ -4,6 +4,7 @@ import pytest
 from chassis.commands import change_stream
 from chassis.db import Database
 from chassis.envelope import Metadata, NewEvent
+from chassis.errors import StreamVersionConflict
 from chassis.migrate import CHASSIS_MIGRATIONS
 from chassis.store import PostgresEventStore
 from tests.conftest import fresh_database, truncate
@@ -26,7 +27,7 @@ def store(database_url):
     db.close()
 
 
-def _approve(store, command_id, load):
+def _approve(store, command_id, load, expected_version=None):
     def decide(state):
         if "Approved" in state:
             raise AlreadyApproved("this application is approved: approval needs it reviewed")
@@ -34,7 +35,8 @@ def _approve(store, command_id, load):
 
     return change_stream(store, "case-1", load=load, decide=decide,
                          to_new_events=lambda events: events, meta=Metadata(),
-                         command_id=command_id, request="approve 600000")
+                         command_id=command_id, request="approve 600000",
+                         expected_version=expected_version)
 
 
 class Case(list):
@@ -66,6 +68,23 @@ def test_the_second_copy_of_an_approval_gets_the_first_ones_result_not_a_refusal
     assert (first[0].replayed, second.replayed) == (False, True)
     assert second.version == first[0].version == 2
     assert _types(store, "case-1") == ["Reviewed", "Approved"]
+
+
+def test_with_if_match_the_second_copy_is_a_replay_not_a_version_conflict(store):
+    store.append("case-1", [NewEvent("Reviewed", {})], 0, Metadata())
+    plain = lambda s, sid: _types(s, sid)  # noqa: E731
+    first = []
+
+    def load_after_the_other_copy(s, sid):
+        if not first:
+            first.append(_approve(s, "gateway:approver:key-1", plain, expected_version=1))
+        return plain(s, sid)
+
+    second = _approve(store, "gateway:approver:key-1", load_after_the_other_copy,
+                      expected_version=1)
+    assert (second.replayed, second.version) == (True, 2)
+    with pytest.raises(StreamVersionConflict):  # another command with a stale If-Match
+        _approve(store, "gateway:approver:key-2", plain, expected_version=1)
 
 
 def test_a_different_command_on_the_changed_state_is_still_refused(store):

@@ -203,6 +203,7 @@ OPERATIONS: dict[str, dict[str, Scope]] = {
     "assign_grid_worker": dict(_FILE_CHANGERS),
     "add_honour": dict(_FILE_CHANGERS),
     "mark_survivor_tie": dict(_FILE_CHANGERS),
+    "record_village_secretary": dict(_FILE_CHANGERS),
     "file_history": {"veteran": OWN, "station_worker": STATIONS, "registry_clerk": DISTRICT},
     # Imports of existing files (docs/imports.md): whoever may register a file, with the same
     # reach (a station worker's rows must be of their stations). The registry shows an import,

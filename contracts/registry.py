@@ -96,6 +96,14 @@ class SurvivorTieMarkedV1(Schema):
     effective_on = _stored_effective_on()
 
 
+class VillageSecretaryRecordedV1(Schema):
+    veteran_id = fields.String(required=True)
+    village = fields.String(required=True)
+    since = fields.Date(required=True)
+    until = fields.Date(allow_none=True)
+    effective_on = _stored_effective_on()
+
+
 EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "VeteranRegistered": VeteranRegisteredV1,
     "ContactAmended": ContactAmendedV1,
@@ -104,6 +112,7 @@ EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "GridWorkerAssigned": GridWorkerAssignedV1,
     "HonourAdded": HonourAddedV1,
     "SurvivorTieMarked": SurvivorTieMarkedV1,
+    "VillageSecretaryRecorded": VillageSecretaryRecordedV1,
 }
 # The district's service stations are kept in the registry's store too (contracts/stations.py).
 EVENT_SCHEMAS.update(stations.EVENT_SCHEMAS)
@@ -209,6 +218,15 @@ class SurvivorTieMarkedPublicV1(Schema):
     relation = fields.String(required=True)
 
 
+class VillageSecretaryRecordedPublicV1(Schema):
+    """A veteran serves as a village's party secretary (兵支书): the village and the years."""
+
+    veteran_id = fields.String(required=True)
+    village = fields.String(required=True, metadata={"description": "a village or community"})
+    since_year = fields.Integer(required=True)
+    until_year = fields.Integer(**_NULLABLE, metadata={"description": "null: serving"})
+
+
 PUBLIC_SCHEMAS: dict[str, type[Schema]] = {
     "VeteranRegistered": VeteranRegisteredPublicV1,
     "ContactAmended": ContactAmendedPublicV1,
@@ -217,6 +235,7 @@ PUBLIC_SCHEMAS: dict[str, type[Schema]] = {
     "GridWorkerAssigned": GridWorkerAssignedPublicV1,
     "HonourAdded": HonourAddedPublicV1,
     "SurvivorTieMarked": SurvivorTieMarkedPublicV1,
+    "VillageSecretaryRecorded": VillageSecretaryRecordedPublicV1,
 }
 PUBLIC_SCHEMAS.update(stations.PUBLIC_SCHEMAS)
 # Public facts computed from private fields; every other public field is copied by name.
@@ -229,6 +248,8 @@ DERIVED: dict[str, dict[str, Derivation]] = {
     "PartyMembershipRecorded": {"joined_year": year_of("joined_on")},
     "GridWorkerAssigned": {"grid_worker_assigned": present("grid_worker")},
     "HonourAdded": {"awarded_year": year_of("awarded_on")},
+    "VillageSecretaryRecorded": {"since_year": year_of("since"),
+                                 "until_year": year_of("until")},
 }
 
 public_form = Publication("registry", PUBLIC_SCHEMAS, DERIVED, stored=EVENT_SCHEMAS,
@@ -376,6 +397,14 @@ class RecordPartyMembershipRequest(Schema):
     effective_on = _Date(allow_none=True, metadata={"description": EFFECTIVE_ON})
 
 
+class RecordVillageSecretaryRequest(Schema):
+    village = _text(required=True, metadata={"description": "the village or community, e.g. "
+                                             "多湖街道驿头社区"})
+    since = _Date(required=True, metadata={"description": "the day the term began"})
+    until = _Date(allow_none=True, metadata={"description": "the day it ended; null: serving"})
+    effective_on = _Date(allow_none=True, metadata={"description": EFFECTIVE_ON})
+
+
 class AssignGridWorkerRequest(Schema):
     grid_worker = _text(required=True)
     effective_on = _Date(allow_none=True, metadata={"description": EFFECTIVE_ON})
@@ -502,6 +531,9 @@ FILE_COMMANDS = (
     StreamCommand("add_honour", "POST", "/honours", "add an honour", AddHonourRequest),
     StreamCommand("mark_survivor_tie", "POST", "/survivor-ties",
                   "mark a survivor family tie (三属)", MarkSurvivorTieRequest),
+    StreamCommand("record_village_secretary", "PUT", "/village-secretary",
+                  "record that the veteran serves as a village party secretary (兵支书)",
+                  RecordVillageSecretaryRequest),
 )
 
 

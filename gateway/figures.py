@@ -87,9 +87,8 @@ FIGURES: tuple[Figure, ...] = (
     Figure("party_members", "档案", "退役军人党员", _r("party_members", subjects=True, stock=True)),
     Figure("village_party_secretaries_share", "档案", "兵支书比例",
            numerator=_r("village_party_secretaries", subjects=True, stock=True),
-           denominator=_r("village_party_secretary_posts", stock=True),
-           missing="the registry does not record yet which veterans serve as village party "
-                   "secretaries (兵支书), nor how many village party secretaries the district has"),
+           denominator=_r("village_stations_planned", subjects=True, stock=True),
+           dims=_NOT_STATION),
     Figure("martyr_families_visited", "优抚", "走访慰问烈属(户)",
            Measure("benefits", "martyr_family_visits", subjects=True)),
     Figure("visits_people", "优抚", "走访慰问人数", Measure("benefits", "visits", subjects=True)),

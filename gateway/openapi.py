@@ -59,6 +59,8 @@ EXAMPLES = {
     "AssignGridWorkerRequest": {"grid_worker": "网格员周敏"},
     "AddHonourRequest": {"honour": "三等功", "awarded_on": "1991-08-01"},
     "MarkSurvivorTieRequest": {"tie": "martyr", "fallen_name": "陈国栋", "relation": "father"},
+    "RecordVillageSecretaryRequest": {"village": "多湖街道驿头社区", "since": "2020-11-01",
+                                      "until": None},
 }
 
 VETERAN_ID = {"name": "veteran_id", "in": "path", "required": True,

@@ -1,11 +1,14 @@
-"""The registry's facts for the bureau's figures: files, complete files and party members, by station."""
+"""The registry's facts for the bureau's figures: files, party members, 兵支书 and service stations."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from chassis.envelope import RecordedEvent
 from chassis.report_facts import Fact, Homes, day, recorded_day
 
 # Counted up to the end of a period, not within it: how many files there are, not how many new.
-STOCKS = frozenset({"files", "files_complete", "party_members", "stations_planned",
+STOCKS = frozenset({"files", "files_complete", "party_members", "village_party_secretaries",
+                    "village_stations_planned", "stations_planned",
                     "stations_built", "stations_exemplary", "stations_fengqiao"})
 _STATION_EVENTS = frozenset({"StationRegistered", "StationBuildRecorded", "StationRated"})
 
@@ -45,6 +48,15 @@ def facts(event: RecordedEvent, homes: Homes) -> list[Fact]:
         home = {**home, "discharged": True, "category": data["discharge_category"]}
     elif event.event_type == "GridWorkerAssigned":
         home = {**home, "grid": True}
+    elif event.event_type == "VillageSecretaryRecorded":
+        # Serving from `since`, and no more from the day after `until`. Recorded again (a
+        # correction, a term ended), the post as recorded before is taken back first.
+        earlier = home.get("village_secretary")
+        if earlier is not None:
+            out += _term(veteran, home, earlier, -1)
+        post = {"since": data["since"], "until": data.get("until")}
+        out += _term(veteran, home, post, 1)
+        home = {**home, "village_secretary": post}
     elif event.event_type == "PartyMembershipRecorded":
         joined = data["joined_on"]
         earlier = home.get("joined_on")
@@ -63,6 +75,14 @@ def facts(event: RecordedEvent, homes: Homes) -> list[Fact]:
     return out
 
 
+def _term(veteran: str, home: dict, post: dict, sign: int) -> list[Fact]:
+    out = [_fact("village_party_secretaries", day(post["since"]), veteran, home, sign)]
+    if post.get("until"):
+        out.append(_fact("village_party_secretaries", day(post["until"]) + timedelta(days=1),
+                         veteran, home, -sign))
+    return out
+
+
 def _fact(metric: str, on, veteran: str, home: dict, delta: int = 1) -> Fact:
     return Fact(metric, on, delta, subject=veteran, station=home["station"],
                 township=home["township"], category=home["category"])
@@ -78,6 +98,11 @@ def _station_facts(event: RecordedEvent, homes: Homes) -> list[Fact]:
                 "built": data["status"] == "built"}
         homes.put(key, home)
         out = [_station(home, "stations_planned", data["planned_on"], data["station_id"])]
+        if data["level"] == "village":
+            # Every village and community has its station in the plan: their number is the
+            # number of village party secretaries the 兵支书 share is of.
+            out.append(_station(home, "village_stations_planned", data["planned_on"],
+                                data["station_id"]))
         if home["built"]:
             out.append(_station(home, "stations_built", data["built_on"], data["station_id"]))
         return out

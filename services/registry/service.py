@@ -45,6 +45,8 @@ DECISIONS = {
     "assign_grid_worker": (model.AssignGridWorker, model.VeteranFile.assign_grid_worker),
     "add_honour": (model.AddHonour, model.VeteranFile.add_honour),
     "mark_survivor_tie": (model.MarkSurvivorTie, model.VeteranFile.mark_survivor_tie),
+    "record_village_secretary": (model.RecordVillageSecretary,
+                                 model.VeteranFile.record_village_secretary),
 }
 FILE_COMMANDS = {command.name: command for command in contract.FILE_COMMANDS}
 

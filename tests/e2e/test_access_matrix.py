@@ -79,6 +79,7 @@ EXPECTED = {
     "assign_grid_worker": _FILE_CHANGE,
     "add_honour": _FILE_CHANGE,
     "mark_survivor_tie": _FILE_CHANGE,
+    "record_village_secretary": _FILE_CHANGE,
     # disputes: case paths name no real case here ("{petition_id}" as sent), so whoever may
     # act finds nothing (404); a new case at another station is refused (403).
     "lodge_petition": expect(403, veteran=201, other_veteran=201, station_worker=201,

@@ -11,7 +11,9 @@ from tests.conftest import wait_until
 from tests.factories import veteran_payload
 
 # A station of this test's own, so figures filtered by it count this test's facts only.
-STATION = f"东孝街道{uuid.uuid4().hex[:6]}社区退役军人服务站"
+_OWN = uuid.uuid4().hex[:6]
+STATION = f"东孝街道{_OWN}社区退役军人服务站"
+TOWNSHIP = f"东孝街道{_OWN}"   # and a township of its own, for the township's figures
 OTHER_STATION = "孝顺镇退役军人服务站"
 
 
@@ -27,7 +29,7 @@ def session(system, roles, subject, **claims) -> requests.Session:
 
 def _register(system, base) -> str:
     made = system["http"].post(f"{base}/veterans", timeout=15, json=veteran_payload(
-        service_station=STATION, township="东孝街道"))
+        service_station=STATION, township=TOWNSHIP))
     assert made.status_code == 201, made.text
     veteran_id = made.json()["veteran_id"]
     officer = session(system, ["benefits_officer"], "figures-wait")
@@ -65,7 +67,7 @@ def test_figures_a_published_report_and_a_late_correction(system):
     # The station itself, built this year and rated exemplary, kept by the registry clerk.
     clerk = session(system, ["registry_clerk"], "clerk-figures")
     station = clerk.post(f"{base}/stations", timeout=15, json={
-        "name": STATION, "level": "village", "township": "东孝街道", "status": "built",
+        "name": STATION, "level": "village", "township": TOWNSHIP, "status": "built",
         "planned_on": f"{year}-01-02", "built_on": f"{year}-01-10"})
     assert station.status_code == 201, station.text
     rated = clerk.post(f"{base}/stations/{station.json()['station_id']}/rating", timeout=15,
@@ -74,6 +76,11 @@ def test_figures_a_published_report_and_a_late_correction(system):
     listed = worker.get(f"{base}/stations", timeout=15).json()
     assert [s["name"] for s in listed["items"]] == [STATION]   # their own station only
     assert listed["items"][0]["ratings"] == ["exemplary"]
+
+    # One of them serves as the village's party secretary (兵支书) since January.
+    secretary = clerk.put(f"{base}/veterans/{veterans[0]}/village-secretary", timeout=15,
+                          json={"village": f"{TOWNSHIP}社区", "since": f"{year}-01-05"})
+    assert secretary.status_code == 200, secretary.text
 
     visit(veterans[0], 50_000)
     second = visit(veterans[1], 30_000)
@@ -91,6 +98,11 @@ def test_figures_a_published_report_and_a_late_correction(system):
     # What a station does not keep is null, with its reason; so is what is not recorded yet.
     assert body["figures"]["postings"] is None and "station" in body["reasons"]["postings"]
     assert body["figures"]["social_care_beneficiaries"] is None
+    # The 兵支书 share is a township's (village posts are counted by township, not station).
+    assert body["figures"]["village_party_secretaries_share"] is None
+    township = leader.get(f"{base}/figures", params={**period, "township": TOWNSHIP}, timeout=30)
+    assert township.json()["figures"]["village_party_secretaries_share"] == {
+        "numerator": 1, "denominator": 1, "rate": 1.0}
     # The station worker's figures are their stations' whatever they ask for.
     own = worker.get(f"{base}/figures", params=period, timeout=30)
     assert own.status_code == 200 and own.json()["stations"] == [STATION]

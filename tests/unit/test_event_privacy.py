@@ -166,6 +166,13 @@ def survivor_tie_marked(people: People, p: Person) -> model.Event:
                                    fallen_name=fallen, relation=people.rng.choice(RELATIONS))
 
 
+def village_secretary_recorded(people: People, p: Person) -> model.Event:
+    since = people.some_date(date(p.born.year + 25, 1, 1), 20)
+    until = people.some_date(since, 5) if people.rng.random() < 0.3 else None
+    return model.VillageSecretaryRecorded(p.veteran_id, village=people.rng.choice(
+        ("多湖街道驿头社区", "孝顺镇中柔村", "澧浦镇蒲塘村")), since=since, until=until)
+
+
 GENERATORS = {
     "VeteranRegistered": registered,
     "ContactAmended": contact_amended,
@@ -174,6 +181,7 @@ GENERATORS = {
     "GridWorkerAssigned": grid_worker_assigned,
     "HonourAdded": honour_added,
     "SurvivorTieMarked": survivor_tie_marked,
+    "VillageSecretaryRecorded": village_secretary_recorded,
 }
 
 

@@ -46,6 +46,10 @@ EXPECTED = {
     "SurvivorTieMarked": (
         {"veteran_id": "v1", "tie": "martyr", "fallen_name": "陈志刚", "relation": "兄弟"},
         {"veteran_id": "v1", "tie": "martyr", "relation": "兄弟"}),
+    "VillageSecretaryRecorded": (
+        {"veteran_id": "v1", "village": "多湖街道驿头社区", "since": "2020-11-01", "until": None},
+        {"veteran_id": "v1", "village": "多湖街道驿头社区", "since_year": 2020,
+         "until_year": None}),
     # Service stations are organisations (contracts/stations.py): published whole.
     **{event_type: (station, station) for event_type, station in (
         ("StationRegistered", {"station_id": "s1", "station_name": "多湖街道退役军人服务站",

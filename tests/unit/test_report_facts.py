@@ -241,3 +241,27 @@ def test_stations_planned_built_and_rated_count_from_their_own_days():
     assert feed.subjects("stations_exemplary", stock=True) == 1
     assert feed.subjects("stations_planned", last=date(2019, 12, 31), stock=True) == 1
     assert feed.total("stations_built", station=OTHER, last=date(2021, 12, 31), stock=True) == 1
+
+
+def test_village_party_secretaries_serve_from_since_to_until_and_a_correction_replaces_the_term():
+    feed = Feed(registry.facts)
+    feed.add("VeteranRegistered", _registered("v1"))
+    feed.add("VeteranRegistered", _registered("v2"))
+    feed.add("StationRegistered", {"station_id": "s1", "station_name": "驿头社区退役军人服务站",
+                                   "level": "village", "parent_id": None, "township": "多湖街道",
+                                   "status": "planned", "planned_on": "2019-01-01",
+                                   "built_on": None})
+    feed.add("VillageSecretaryRecorded", {"veteran_id": "v1", "village": "驿头社区",
+                                          "since": "2020-11-01", "until": None})
+    feed.add("VillageSecretaryRecorded", {"veteran_id": "v2", "village": "中柔村",
+                                          "since": "2017-11-01", "until": "2020-10-31"})
+    assert feed.subjects("village_party_secretaries", stock=True) == 1          # v1 serving
+    assert feed.subjects("village_party_secretaries", last=date(2020, 10, 31), stock=True) == 1
+    assert feed.subjects("village_stations_planned", stock=True) == 1
+    published = feed.position
+    # Recorded again: v1's term began in 2021, not 2020 (a correction of the day).
+    feed.add("VillageSecretaryRecorded", {"veteran_id": "v1", "village": "驿头社区",
+                                          "since": "2021-01-05", "until": None})
+    assert feed.subjects("village_party_secretaries", stock=True) == 0
+    assert feed.subjects("village_party_secretaries", stock=True, upto=published) == 1
+    assert feed.subjects("village_party_secretaries", last=date(2021, 12, 31), stock=True) == 1

@@ -27,10 +27,12 @@ from services.registry.domain.model import (
     PartyMembershipRecorded,
     RecordDischarge,
     RecordPartyMembership,
+    RecordVillageSecretary,
     RegisterVeteran,
     SurvivorTieMarked,
     VeteranFile,
     VeteranRegistered,
+    VillageSecretaryRecorded,
     register,
 )
 
@@ -298,6 +300,7 @@ def test_each_event_knows_its_type_and_schema_version():
             GridWorkerAssigned,
             HonourAdded,
             SurvivorTieMarked,
+            VillageSecretaryRecorded,
         )
     }
     for name, cls in EVENT_TYPES.items():
@@ -480,6 +483,24 @@ def test_a_grid_worker_is_assigned_and_reassigning_the_same_one_changes_nothing(
     assert veteran_file.grid_worker == worker
     assert veteran_file.assign_grid_worker(AssignGridWorker(VETERAN_ID, worker), TODAY) == []
     assert len(veteran_file.assign_grid_worker(AssignGridWorker(VETERAN_ID, "李网格"), TODAY)) == 1
+
+
+def test_a_village_party_secretary_is_recorded_with_the_term_and_a_repeat_changes_nothing():
+    veteran_file = registered_file()
+    cmd = RecordVillageSecretary(VETERAN_ID, "多湖街道驿头社区", date(2020, 11, 1))
+    [event] = carry_out(veteran_file, veteran_file.record_village_secretary(cmd, TODAY))
+    assert event == VillageSecretaryRecorded(VETERAN_ID, village="多湖街道驿头社区",
+                                             since=date(2020, 11, 1), until=None)
+    assert veteran_file.village_secretary["since"] == date(2020, 11, 1)
+    assert veteran_file.record_village_secretary(cmd, TODAY) == []
+    with pytest.raises(InvalidVeteranData) as caught:
+        veteran_file.record_village_secretary(RecordVillageSecretary(
+            VETERAN_ID, "", date(2021, 1, 1), until=date(2020, 1, 1)), TODAY)
+    assert set(caught.value.fields) == {"village", "since", "until"}   # since after today
+    with pytest.raises(InvalidVeteranData) as caught:
+        veteran_file.record_village_secretary(RecordVillageSecretary(
+            VETERAN_ID, "中柔村", date(2020, 1, 1), until=date(2019, 1, 1)), TODAY)
+    assert list(caught.value.fields) == ["until"]
 
 
 def test_a_grid_worker_needs_a_name():

@@ -75,3 +75,13 @@ class MarkSurvivorTie:
     relation: str
     # The day the change took effect for the person; None: the day it is recorded.
     effective_on: date | None = None
+
+
+@dataclass(frozen=True)
+class RecordVillageSecretary:
+    veteran_id: str
+    village: str
+    since: date
+    until: date | None = None
+    # The day the change took effect for the person; None: the day it is recorded.
+    effective_on: date | None = None

@@ -91,6 +91,17 @@ class SurvivorTieMarked(Event):
     effective_on: date | None = None
 
 
+@dataclass(frozen=True)
+class VillageSecretaryRecorded(Event):
+    """The veteran serves (from `since`, until `until` if the term has ended) as the party
+    secretary of a village or community, a 兵支书."""
+
+    village: str
+    since: date
+    until: date | None
+    effective_on: date | None = None
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.event_type: cls
     for cls in (
@@ -101,5 +112,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         GridWorkerAssigned,
         HonourAdded,
         SurvivorTieMarked,
+        VillageSecretaryRecorded,
     )
 }

@@ -11,6 +11,7 @@ from .commands import (
     MarkSurvivorTie,
     RecordDischarge,
     RecordPartyMembership,
+    RecordVillageSecretary,
     RegisterVeteran,
 )
 from .errors import InvalidIdNumber, VeteranNotFound
@@ -23,6 +24,7 @@ from .events import (
     PartyMembershipRecorded,
     SurvivorTieMarked,
     VeteranRegistered,
+    VillageSecretaryRecorded,
 )
 from .id_number import parse_id_number
 from .rules import (
@@ -136,6 +138,8 @@ class VeteranFile:
         self.grid_worker: str | None = None
         self.honours: list[dict] = []
         self.survivor_ties: list[dict] = []
+        # 兵支书: the village or community whose party secretary the veteran is (or was), and when.
+        self.village_secretary: dict | None = None
 
     def __repr__(self) -> str:
         return f"VeteranFile(veteran_id={self.veteran_id!r}, version={self.version})"
@@ -183,6 +187,9 @@ class VeteranFile:
                     self.survivor_ties,
                     {"tie": event.tie, "fallen_name": event.fallen_name, "relation": event.relation},
                 )
+            case VillageSecretaryRecorded():
+                self.village_secretary = {"village": event.village, "since": event.since,
+                                          "until": event.until}
             case _:
                 raise ValueError(f"a veteran file cannot apply {event.event_type}")
         self.version += 1
@@ -273,6 +280,26 @@ class VeteranFile:
             return []
         return [GridWorkerAssigned(self.veteran_id, grid_worker=grid_worker,
                                    effective_on=cmd.effective_on)]
+
+    def record_village_secretary(self, cmd: RecordVillageSecretary, today: date) -> list[Event]:
+        self._check_addressed_to_me(cmd)
+        problems = _Problems()
+        village = _required_text(problems, "village", cmd.village)
+        if _is_past_date(problems, "since", cmd.since, today) and cmd.since < _years_after(
+            self.birth_date, MIN_PARTY_AGE
+        ):
+            problems.add("since", f"must be on or after the {MIN_PARTY_AGE}th birthday")
+        if cmd.until is not None and _is_past_date(problems, "until", cmd.until, today) and (
+            cmd.until < cmd.since
+        ):
+            problems.add("until", "must not be before the term began")
+        _check_effective_on(problems, cmd.effective_on, today, self.birth_date)
+        problems.raise_if_any()
+        post = {"village": village, "since": cmd.since, "until": cmd.until}
+        if post == self.village_secretary and not _redates(cmd.effective_on, today):
+            return []
+        return [VillageSecretaryRecorded(self.veteran_id, village=village, since=cmd.since,
+                                         until=cmd.until, effective_on=cmd.effective_on)]
 
     def add_honour(self, cmd: AddHonour, today: date) -> list[Event]:
         self._check_addressed_to_me(cmd)

@@ -15,6 +15,7 @@ from .events import (
     PartyMembershipRecorded,
     SurvivorTieMarked,
     VeteranRegistered,
+    VillageSecretaryRecorded,
 )
 from .file import VeteranFile
 
@@ -30,6 +31,7 @@ _SETS: dict[type[Event], tuple[str, ...]] = {
     GridWorkerAssigned: ("grid_worker",),
     HonourAdded: ("honours",),
     SurvivorTieMarked: ("survivor_ties",),
+    VillageSecretaryRecorded: ("village_secretary",),
 }
 
 

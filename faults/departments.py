@@ -36,6 +36,10 @@ WARM_UP = 4.0  # seconds of load before the fault
 LOAD_AFTER = 12.0  # seconds of load after the service is back
 # The runner polls every 5 s: two more polls after the first firing would show a second one.
 RUNNER_POLLS = 11.0
+# A killed service stays down longer than the gateway's 10 s RPC timeout: requests in flight
+# time out at the gateway and the clients send them again with the same key while the first
+# copies still wait in the service's queue. Both copies reach the restarted service.
+DOWN_PAST_TIMEOUT = 12.0
 
 _keys = itertools.count(1)
 
@@ -159,6 +163,12 @@ def tally(title: str, steps: list[Step], window: Window | None) -> Verdict:
         elif step.outcome in ("gave_up", "pending"):
             verdict.failures.append(f"{step.name} {step.key} never answered in "
                                     f"{COMMAND_DEADLINE:.0f} s ({len(step.attempts)} attempts)")
+    again = [s for s in steps if len(s.attempts) > 1]
+    if again:
+        # A step sent again after a 503 or no answer: its first copy may have been done.
+        verdict.notes.append(f"{len(again)} step(s) sent more than once with their key, "
+                             f"{sum(1 for s in again if s.reply.get('replayed'))} answered as "
+                             "a replay of a copy already done")
     if window is not None:
         verdict.failures.extend(window.failures)
         verdict.notes.extend(window.notes)
@@ -178,12 +188,14 @@ def crashes(stack: Stack, verdict: Verdict, since: float) -> None:
 
 
 def kill_mid_flight(stack: Stack, service: str, in_flight: dict[str, str],
-                    names: tuple[str, ...], pause: float = 1.0) -> Window:
-    """kill -9 `service` the moment a step named in `names` is in flight (or after 5 s), start
-    it again `pause` seconds later; the window closes when it consumes its RPC queue again."""
+                    names: tuple[str, ...], pause: float = 1.0,
+                    also: Callable[[], bool] = lambda: True) -> Window:
+    """kill -9 `service` the moment a step named in `names` is in flight and `also` holds (or
+    after 5 s), start it again `pause` seconds later; the window closes when it consumes its
+    RPC queue again."""
     deadline = time.monotonic() + 5.0
     while time.monotonic() < deadline:
-        if any(name in names for name in list(in_flight.values())):
+        if any(name in names for name in list(in_flight.values())) and also():
             break
         time.sleep(0.005)
     caught = Counter(v for v in list(in_flight.values()) if v in names)
@@ -303,7 +315,7 @@ class BenefitsKill(DepartmentDrill):
                     return
 
         window, _ = _load_drill(stack, tracker, flow, lambda: kill_mid_flight(
-            stack, "benefits", tracker.names, ("approve", "disburse")))
+            stack, "benefits", tracker.names, ("approve", "disburse"), DOWN_PAST_TIMEOUT))
         verdict = tally(self.title, tracker.steps, window)
         streams = {s.stream_id for s in tracker.steps if s.stream_id}
         events = read_events(stack.db_urls["benefits"], self.once)
@@ -372,7 +384,8 @@ class PlacementKill(DepartmentDrill):
 
         # Paced, so the soldiers last through the outage and after it.
         window, _ = _load_drill(stack, tracker, flow, lambda: kill_mid_flight(
-            stack, "placement", tracker.names, ("mode", "subsidy", "handover")), pause=0.8)
+            stack, "placement", tracker.names, ("mode", "subsidy", "handover"),
+            DOWN_PAST_TIMEOUT), pause=0.8)
         verdict = tally(self.title, tracker.steps, window)
         streams = {s.stream_id for s in tracker.steps if s.stream_id}
         events = read_events(stack.db_urls["placement"], self.once)
@@ -625,13 +638,43 @@ class BundleKill(DepartmentDrill):
         _wait_veterans_followed(stack, veterans[-1])
         tracker = Tracker()
         load = BundleLoad(stack, veterans, tracker)
-        window, _ = _load_drill(stack, tracker, load.flow, lambda: kill_mid_flight(
-            stack, "bundle", tracker.names, ("submit",)), clients=2)
+        window, _ = _load_drill(stack, tracker, load.flow, lambda: self.kill(stack, tracker),
+                                clients=2)
         verdict = tally(self.title, tracker.steps, window)
         bundles = set(load.submitted)
         verdict.recover_flow = judge_bundles(stack, verdict, tracker, bundles, veterans, 150)
         crashes(stack, verdict, started)
         return verdict
+
+
+    @staticmethod
+    def kill(stack: Stack, tracker: Tracker) -> Window:
+        """kill -9 the bundle with commands to our services in its outbox not yet answered
+        (its fan-out under way), then as kill_mid_flight."""
+        url = stack.db_urls["bundle"]
+
+        def pending() -> int:
+            conn = psycopg2.connect(url, connect_timeout=5)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT count(*) FROM outbox WHERE status = 'pending'")
+                    return cur.fetchone()[0]
+            finally:
+                conn.close()
+
+        seen = [0]
+
+        def fanning_out() -> bool:
+            seen[0] = pending()
+            return seen[0] > 0
+
+        window = kill_mid_flight(stack, "bundle", tracker.names, ("submit",), DOWN_PAST_TIMEOUT,
+                                 also=fanning_out)
+        waiting = seen[0]
+        window.notes.append(f"{waiting} outbox command(s) pending just before the kill")
+        if not waiting:
+            window.failures.append("could not kill the bundle mid fan-out: its outbox was empty")
+        return window
 
 
 class DepartmentStopped(DepartmentDrill):

@@ -34,6 +34,10 @@ RESULTS = ROOT / "bench" / "results"
 PG = os.environ.get("VETLIFE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 AMQP = os.environ.get("VETLIFE_BENCH_AMQP_URI",
                       "amqp://guest:guest@127.0.0.1:5672/vetlife_bench")
+# The whole platform's vhost, emptied by `scripts/infra.sh --bench-vhost` before each make bench:
+# the services' durable queues must not hold the registry rows' events or an earlier run's.
+DEPT_AMQP = os.environ.get("VETLIFE_BENCH_DEPT_AMQP_URI",
+                           "amqp://guest:guest@127.0.0.1:5672/vetlife_bench_dept")
 # Four ports from VETLIFE_BENCH_PORT (8790): the gateway, the no-op RPC's HTTP entrypoint, the
 # bare file read, the no-op command.
 _PORT = int(os.environ.get("VETLIFE_BENCH_PORT", "8790"))
@@ -331,7 +335,7 @@ def one_stop_rows(rows: list[dict], groups: list[str]) -> dict:
     with one stopped (overview)."""
     say("starting every service, its relay and the gateway")
     urls = stack.databases(PG)
-    env = stack.environment(base_env(), urls, KEYS)
+    env = {**stack.environment(base_env(), urls, KEYS), "AMQP_URI": DEPT_AMQP}
     auth = clerk_credentials(env)
     settings = TokenSettings.from_env(env)
 
@@ -349,7 +353,7 @@ def one_stop_rows(rows: list[dict], groups: list[str]) -> dict:
     extra = {}
     try:
         wait_http(f"{api}/veterans", headers=auth, want=200, seconds=stack.READY_SECONDS)
-        stack.wait_consuming(AMQP, processes)
+        stack.wait_consuming(DEPT_AMQP, processes)
         say("processes up; registering veterans (untimed)")
         per_row = REPS * SLICES * COMMAND_SLICE
         warm = 3 * COMMAND_SLICE  # each warm-up round takes a slice of fresh veterans

@@ -64,9 +64,16 @@ ensure_vhost() {
   fi
   as_root rabbitmqctl -q set_permissions -p "$1" guest '.*' '.*' '.*' >/dev/null
 }
+# make bench's department rows run the whole platform on a vhost emptied each run: the services'
+# durable queues would otherwise keep what the registry rows publish (hundreds of thousands of
+# registry events) and what an earlier run left, and work through it during the measurements.
+fresh_vhost() {
+  as_root rabbitmqctl -q delete_vhost "$1" >/dev/null 2>&1 || true
+  ensure_vhost "$1"
+}
 case "${1:-}" in
   --test-vhost) ensure_vhost vetlife_test ;;
-  --bench-vhost) ensure_vhost vetlife_bench ;;
+  --bench-vhost) ensure_vhost vetlife_bench; fresh_vhost vetlife_bench_dept ;;
 esac
 "$(dirname "${BASH_SOURCE[0]}")/bus-users.sh" "$@"   # the services' and departments' users (docs/bus.md)
 log "PostgreSQL and RabbitMQ are up"

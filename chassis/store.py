@@ -184,6 +184,8 @@ class PostgresEventStore:
         its claim of `claim_kind`, or refused alone if the claim is held (by an older stream or
         an earlier one of this call): the outcome per stream, in order. Everything else is the
         single append's: the head lock, gap-free positions, NOTIFY at commit, one transaction.
+        An event's `data` may come as JSON text already (made where the events were decided,
+        in another process, so it crosses over as one string).
         """
         if not streams:
             return []
@@ -192,7 +194,8 @@ class PostgresEventStore:
             [digest(value) if value is not None else None for _, _, value in streams],
             [e.event_id for _, e, _ in streams], [e.event_type for _, e, _ in streams],
             [e.schema_version for _, e, _ in streams],
-            [json.dumps(e.data, default=str) for _, e, _ in streams],
+            [e.data if isinstance(e.data, str) else json.dumps(e.data, default=str)
+             for _, e, _ in streams],
             [e.occurred_at for _, e, _ in streams],
             metadata.correlation_id, metadata.causation_id, metadata.actor, self.notify_channel,
         )

@@ -10,6 +10,7 @@ and imported again.
 """
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import uuid
@@ -19,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
+from typing import NamedTuple
 
 from chassis.envelope import Metadata, NewEvent
 from chassis.store import OpenedStream, PostgresEventStore
@@ -127,15 +129,22 @@ def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
-@dataclass(frozen=True)
-class _Checked:
-    """One row checked: refused with its reason, or the event its registration writes."""
+class _Checked(NamedTuple):
+    """One row checked: refused with its reason, or the event its registration writes (its
+    stored payload as JSON text: a plain tuple of strings crosses between processes cheaply)."""
 
     reason: str | None = None
     veteran_id: str | None = None
-    id_number: str | None = field(default=None, repr=False)
+    id_number: str | None = None
     key: int = 0
-    event: NewEvent | None = None
+    event_type: str | None = None
+    schema_version: int = 1
+    data: str | None = None
+    event_id: str | None = None
+
+    @property
+    def event(self) -> NewEvent:
+        return NewEvent(self.event_type, self.data, self.schema_version, self.event_id)
 
 
 def _check_cells(cells: list[dict], today: date, within_stations, serialise: bool
@@ -143,15 +152,22 @@ def _check_cells(cells: list[dict], today: date, within_stations, serialise: boo
     """Check a chunk's rows (in a worker process, or here); the stored event made too unless
     `serialise` is False (a dry run writes none)."""
     out = []
-    for one, veteran_id in zip(cells, _new_ids(len(cells)), strict=True):
+    ids = _new_ids(2 * len(cells))
+    for n, one in enumerate(cells):
+        veteran_id = ids[2 * n]
         try:
             checked = check_row(one, veteran_id, today, within_stations)
         except RowProblems as refused:
             out.append(_Checked(reason=refused.reason))
             continue
         number = checked.event.id_number
-        out.append(_Checked(veteran_id=veteran_id, id_number=number, key=_id_key(number),
-                            event=contract.to_new_event(checked.event) if serialise else None))
+        if not serialise:
+            out.append(_Checked(veteran_id=veteran_id, id_number=number, key=_id_key(number)))
+            continue
+        event = contract.to_new_event(checked.event)
+        out.append(_Checked(None, veteran_id, number, _id_key(number), event.event_type,
+                            event.schema_version, json.dumps(event.data, default=str),
+                            ids[2 * n + 1]))
     return out
 
 

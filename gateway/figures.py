@@ -368,8 +368,9 @@ def load_report(db: Database, report_id: str) -> dict | None:
 
 def serve_figures(gateway, call):
     """GET /api/v1/figures, for GatewayService.bureau_figures."""
-    from gateway.service import json_response, query_from
+    from gateway.service import json_response, purpose_from, query_from
 
+    purpose_from(call.request)   # a malformed X-Purpose is a 400 here as on every read
     scope = scope_of(call, instance(BureauFiguresQuery).load(query_from(call.request)))
     return json_response(figures_reply(scope, read_parts(gateway, scope)),
                          headers={"Cache-Control": "no-store"})
@@ -386,8 +387,9 @@ def serve_export(gateway, call):
     from werkzeug.wrappers import Response
 
     from gateway import figures_export
-    from gateway.service import query_from
+    from gateway.service import purpose_from, query_from
 
+    purpose_from(call.request)
     loaded = instance(ExportQuery).load(query_from(call.request))
     scope = scope_of(call, loaded)
     figures, reasons = compose(scope, read_parts(gateway, scope))
@@ -428,7 +430,9 @@ def serve_publish(gateway, call):
 def serve_report(gateway, call, report_id: str):
     """GET /api/v1/reports/{report_id}, for GatewayService.get_report."""
     from gateway.errors import GatewayError
-    from gateway.service import json_response
+    from gateway.service import json_response, purpose_from
+
+    purpose_from(call.request)
 
     def not_found():
         return GatewayError("not_found", "no report with this id", status=404)

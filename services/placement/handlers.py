@@ -154,11 +154,19 @@ def execute(store: PostgresEventStore, decide: Callable[[], list[Write]], meta: 
     give_up_at = time.monotonic() + budget_seconds
     attempt = 0
     while True:
-        writes = decide()
-        primary = writes[0]
-        if expected_version is not None and primary.expected_version != expected_version:
-            raise StreamVersionConflict(primary.stream_id, expected_version,
-                                        primary.expected_version)
+        try:
+            writes = decide()
+            primary = writes[0]
+            if expected_version is not None and primary.expected_version != expected_version:
+                raise StreamVersionConflict(primary.stream_id, expected_version,
+                                            primary.expected_version)
+        except Exception:
+            # Another copy of this very command (a client's retry after the gateway timed out,
+            # the first copy still queued) may have committed since the check above: then the
+            # state refused here is its work, and the answer is its result, as for any retry.
+            if (first := replayed(store, command_id, request)) is not None:
+                return first.stream_id, first.version, True
+            raise
         if command_id is None and not any(w.events for w in writes):
             return primary.stream_id, primary.expected_version, False
         try:

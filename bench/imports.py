@@ -99,8 +99,10 @@ def ceiling_append(url: str, payloads: list[dict]) -> float:
 def ours_import(url: str, path: Path) -> dict:
     """The import in a child process: its figures as JSON on its last line of output."""
     done = subprocess.run([sys.executable, "-m", "bench.imports", "child", url, str(path)],
-                          cwd=ROOT, capture_output=True, text=True, check=True,
+                          cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if done.returncode != 0:
+        raise RuntimeError(f"the import's child process failed: {done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -158,6 +158,7 @@ _BENEFITS: dict[str, dict[str, Scope]] = {
     "record_visit": dict(_BENEFITS_DESK),
     "get_visit": {**_BENEFITS_DESK, "leader": DISTRICT},
     "withdraw_visit": dict(_BENEFITS_DESK),
+    "record_social_care": dict(_BENEFITS_DESK),
     "veteran_benefits": dict(_BENEFITS_READERS),
     "priority_beneficiaries": {**_BENEFITS_DESK, "leader": DISTRICT},
     "benefits_figures": {"benefits_officer": DISTRICT, "leader": DISTRICT},

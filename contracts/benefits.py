@@ -34,6 +34,8 @@ CARD_BARS = ("struck_off_or_expelled", "deprived_of_political_rights", "imprison
 CARD_STEPS = ("county_check", "bureau_approval", "city_review", "province_filing", "made",
               "hand_out")
 CAMPAIGN_KINDS = ("festival", "survivor_families", "hardship", "other")
+SOCIAL_CARE_SERVICES = ("special_disease_check", "health_record", "home_care", "rehabilitation",
+                        "psychological_support", "legal_consultation", "other")
 OPINIONS = ("support", "oppose")
 DECISIONS = ("approve", "reject")
 OFFER_ANSWERS = ("confirm", "decline")
@@ -231,6 +233,11 @@ class VisitWithdrawnV1(Schema):
         _s(), _s(), _s(), _s(), _s(), _d())
 
 
+class SocialCareProvidedV1(Schema):
+    care_id, veteran_id, station, township, service = _s(), _s(), _s(), _s(), _s()
+    provided_on, provider, recorded_by = _d(), _s(), _s()
+
+
 EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "ReliefApplied": ReliefAppliedV1,
     "ReliefReviewed": ReliefReviewedV1,
@@ -267,6 +274,7 @@ EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "CampaignClosed": CampaignClosedV1,
     "VisitRecorded": VisitRecordedV1,
     "VisitWithdrawn": VisitWithdrawnV1,
+    "SocialCareProvided": SocialCareProvidedV1,
 }
 upcast = Upcasters({event_type: 1 for event_type in EVENT_SCHEMAS})
 
@@ -383,6 +391,10 @@ PUBLIC_SCHEMAS: dict[str, type[Schema]] = {
         hardship_found=_b()),
     "VisitWithdrawn": _public("VisitWithdrawnPublicV1", visit_id=_id("visit"), campaign_id=_s(),
                               **_VETERAN, withdrawn_on=_d()),
+    # Which service, when and where: never the provider's notes (there are none) nor health facts.
+    "SocialCareProvided": _public(
+        "SocialCareProvidedPublicV1", care_id=_id("social care service"), **_VETERAN, **_PLACE,
+        service=_s(validate=validate.OneOf(SOCIAL_CARE_SERVICES)), provided_on=_d()),
 }
 DERIVED = {"EntitlementEnded": {"by_death": lambda data: data.get("reason") == "death"}}
 
@@ -554,6 +566,17 @@ class RecordVisitRequest(Schema):
     notes = _text(500, allow_none=True)
 
 
+class RecordSocialCareRequest(Schema):
+    veteran_id = _uuid(required=True)
+    service = _choice(SOCIAL_CARE_SERVICES, required=True,
+                      metadata={"description": "special_disease_check 特殊病种检查, health_record "
+                                "健康档案, home_care, rehabilitation, psychological_support, "
+                                "legal_consultation, other"})
+    provided_on = _Date(required=True)
+    provider = _text(200, required=True, metadata={"description": "who provided it (bought "
+                                                   "by the bureau)"})
+
+
 class WithdrawVisitRequest(Schema):
     reason = _text(500, required=True)
 
@@ -594,6 +617,9 @@ EXAMPLES = {
                            "visited_on": "2027-01-25", "visitors": "区委书记、站长",
                            "amount_fen": 50000, "goods": "米、油", "goods_value_fen": 15000},
     "WithdrawVisitRequest": {"reason": "重复登记"},
+    "RecordSocialCareRequest": {"veteran_id": "8c0c5f38-6f3e-4a8e-9d8e-2f1f5c8a1b2c",
+                                "service": "special_disease_check",
+                                "provided_on": "2026-01-15", "provider": "金东区中医院"},
     "EmptyRequest": {},
 }
 # The API document shows each request's example (a schema's `Meta.example`, gateway/openapi.py).
@@ -961,6 +987,9 @@ ROUTES = (
              "close a campaign: no more visits", EmptyRequest),
     _create("record_visit", "/benefits/visits",
             "record a condolence visit (who, by whom, money in fen, goods)", RecordVisitRequest),
+    _create("record_social_care", "/benefits/social-care",
+            "record a social care service 社会化服务 a priority beneficiary received",
+            RecordSocialCareRequest),
     Route("get_visit", "benefits", "GET", "/benefits/visits/{visit_id}", "one visit",
           reply=VisitReply, errors=_READ_ERRORS, personal=("notes",)),
     _command("withdraw_visit", "/benefits/visits/{visit_id}/withdrawal",

@@ -95,8 +95,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure("visits_amount_fen", "优抚", "慰问金额(元)", Measure("benefits", "visits_amount_fen"),
            money=True),
     Figure("social_care_beneficiaries", "优抚", "社会化服务重点优抚对象",
-           missing="benefits does not record social care services (特殊病种检查, 健康档案 and the "
-                   "other purchased services) yet, only entitlements"),
+           Measure("benefits", "social_care", subjects=True)),
     Figure("relief_grants", "优抚", "三难救助(人次)", Measure("benefits", "relief_grants")),
     Figure("relief_amount_fen", "优抚", "三难救助金(元)", Measure("benefits", "relief_amount_fen"),
            money=True),

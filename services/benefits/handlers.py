@@ -22,7 +22,7 @@ from services.benefits import projections, views
 from services.benefits.domain import card as cards
 from services.benefits.domain import entitlement as entitlements
 from services.benefits.domain import offer as offers
-from services.benefits.domain import relief
+from services.benefits.domain import relief, social_care
 from services.benefits.domain import visits as visiting
 from services.benefits.domain.case import Actor, Case, Clocks, VeteranFacts
 from services.benefits.domain.errors import InvalidRequest, NotFound, WrongState
@@ -88,6 +88,7 @@ CASES: dict[str, type[Case]] = {
     "ReliefApplied": relief.ReliefApplication, "EntitlementApplied": entitlements.Entitlement,
     "CardApplied": cards.Card, "OfferOpened": offers.Offer,
     "CampaignOpened": visiting.Campaign, "VisitRecorded": visiting.Visit,
+    "SocialCareProvided": social_care.SocialCare,
 }
 
 
@@ -563,6 +564,17 @@ class Benefits:
         command = visiting.WithdrawVisit(body["reason"], self.actor(caller))
         return self.change("withdraw_visit", visiting.Visit, canonical_id(visit_id, "visit"),
                            lambda case: case.withdraw(command, self.today()), caller, body)
+
+    # -- social care services ------------------------------------------------------------------------
+
+    def record_social_care(self, body: dict, caller: Caller) -> Accepted:
+        """Each service received is a new stream, as a visit is: nothing shared is written."""
+        facts = self.veteran(body["veteran_id"], caller)
+        command = social_care.RecordSocialCare(facts, body["service"], body["provided_on"],
+                                               body["provider"], self.actor(caller))
+        return self.create("record_social_care", social_care.SocialCare,
+                           lambda sid: social_care.record_social_care(command, sid, self.today()),
+                           caller, body)
 
     # -- reads ----------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Benefits' facts for the bureau's figures: visits and their money, survivor families visited, relief paid."""
+"""Benefits' facts for the bureau's figures: visits and fen, martyr families visited, relief, social care."""
 from __future__ import annotations
 
 from chassis.envelope import RecordedEvent
@@ -24,6 +24,9 @@ def facts(event: RecordedEvent, homes: Homes) -> list[Fact]:
         return [_fact("relief_grants", paid_on, 1, data["veteran_id"], home),
                 _fact("relief_amount_fen", paid_on, int(data["paid_fen"]), data["veteran_id"],
                       home)]
+    if kind == "SocialCareProvided":
+        return [Fact("social_care", day(data["provided_on"]), 1, subject=data["veteran_id"],
+                     station=data["station"], township=data["township"], kind=data["service"])]
     if kind == "VisitRecorded":
         home = {"station": data["station"], "township": data["township"],
                 "visited_on": data["visited_on"], "amount_fen": int(data["amount_fen"]),

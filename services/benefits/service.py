@@ -213,6 +213,7 @@ COMMANDS = {
     "close_campaign": ("close_campaign", "campaign_id"),
     "record_visit": ("record_visit", None),
     "withdraw_visit": ("withdraw_visit", "visit_id"),
+    "record_social_care": ("record_social_care", None),
 }
 CASE_READS = {
     "get_relief": (contract.ReliefApplicationReply, "application_id"),

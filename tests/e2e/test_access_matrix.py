@@ -186,6 +186,9 @@ EXPECTED = {
     **dict.fromkeys(("confirm_entitlement", "record_card_step", "withdraw_visit", "record_visit"),
                     expect(403, station_worker=404, other_station_worker=404,
                            benefits_officer=404)),
+    # social care: about the FILE veteran (the station's), each a service of its own.
+    "record_social_care": expect(403, station_worker=201, other_station_worker=404,
+                                 benefits_officer=201),
     "answer_offer": expect(403, veteran=404, other_veteran=404, station_worker=404,
                            other_station_worker=404, benefits_officer=404),
     "open_campaign": expect(403, benefits_officer=201),

@@ -82,6 +82,13 @@ def test_figures_a_published_report_and_a_late_correction(system):
                           json={"village": f"{TOWNSHIP}社区", "since": f"{year}-01-05"})
     assert secretary.status_code == 200, secretary.text
 
+    # Two social care services for one priority beneficiary: one person served.
+    for service in ("special_disease_check", "health_record"):
+        served = worker.post(f"{base}/benefits/social-care", timeout=15, json={
+            "veteran_id": veterans[1], "service": service, "provided_on": early,
+            "provider": "金东区中医院"})
+        assert served.status_code == 201, served.text
+
     visit(veterans[0], 50_000)
     second = visit(veterans[1], 30_000)
 
@@ -92,12 +99,12 @@ def test_figures_a_published_report_and_a_late_correction(system):
     assert body["figures"]["visits_people"] == 2
     assert body["figures"]["visits_amount_fen"] == 80_000
     assert body["figures"]["escalations"] == 0
+    assert body["figures"]["social_care_beneficiaries"] == 1
     assert (body["figures"]["stations_planned"], body["figures"]["stations_built"]) == (1, 1)
     assert body["figures"]["stations_exemplary_share"] == {"numerator": 1, "denominator": 1,
                                                            "rate": 1.0}
     # What a station does not keep is null, with its reason; so is what is not recorded yet.
     assert body["figures"]["postings"] is None and "station" in body["reasons"]["postings"]
-    assert body["figures"]["social_care_beneficiaries"] is None
     # The 兵支书 share is a township's (village posts are counted by township, not station).
     assert body["figures"]["village_party_secretaries_share"] is None
     township = leader.get(f"{base}/figures", params={**period, "township": TOWNSHIP}, timeout=30)

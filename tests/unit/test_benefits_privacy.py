@@ -139,6 +139,11 @@ GENERATORS = {
         p.said(), p.staff()),
     "VisitWithdrawn": lambda p: ev.VisitWithdrawn(p.case_id, str(uuid.uuid4()), p.veteran_id,
                                                   p.said(), p.staff(), day()),
+    # The provider is an organisation, but kept off the bus all the same (it can name a clinic
+    # a family would rather not be seen with).
+    "SocialCareProvided": lambda p: ev.SocialCareProvided(
+        p.case_id, p.veteran_id, rng.choice(STATIONS), "多湖街道", "special_disease_check", day(),
+        p.said(), p.staff()),
 }
 
 

@@ -15,6 +15,7 @@ def _figures():
     parts = {service: {"position": 1, "period": {}, "to_date": {}} for service in f.SERVICES}
     parts["benefits"]["period"] = {"visits_amount_fen": {"sum": 227_100_005, "subjects": 8572},
                                    "relief_amount_fen": {"sum": 106_600_000, "subjects": 400}}
+    parts["disputes"] = {"unavailable": "timeout"}    # its figures null, with the reason
     parts["placement"]["period"] = {"placed_nco": {"sum": 20, "subjects": 20},
                                     "placed_nco_institution": {"sum": 14, "subjects": 14}}
     return f.compose(SCOPE, parts)
@@ -36,7 +37,7 @@ def test_csv_has_chinese_headers_yuan_rates_and_reasons():
     assert by_key["visits_amount_fen"][:4] == ["优抚", "慰问金额(元)", "visits_amount_fen",
                                                "2271000.05"]
     assert by_key["nco_institution_post_rate"][4:7] == ["14", "20", "70.00%"]
-    assert by_key["social_care_beneficiaries"][3] == "" and by_key["social_care_beneficiaries"][7]
+    assert by_key["escalations"][3] == "" and "disputes unavailable" in by_key["escalations"][7]
 
 
 def test_xlsx_has_a_sheet_per_section_with_money_in_yuan():
@@ -49,7 +50,9 @@ def test_xlsx_has_a_sheet_per_section_with_money_in_yuan():
     assert rows["visits_amount_fen"][2] == 2271000.05
     assert sheet.cell(row=rows_index(sheet, "visits_amount_fen"), column=3).number_format == \
         "#,##0.00"
-    assert rows["social_care_beneficiaries"][2] is None and rows["social_care_beneficiaries"][6]
+    assert rows["relief_amount_fen"][2] == 1066000.0
+    reasons = {row[1]: row for row in workbook["权益"].iter_rows(min_row=3, values_only=True)}
+    assert reasons["escalations"][2] is None and "unavailable" in reasons["escalations"][6]
 
 
 def rows_index(sheet, key):

@@ -265,3 +265,15 @@ def test_village_party_secretaries_serve_from_since_to_until_and_a_correction_re
     assert feed.subjects("village_party_secretaries", stock=True) == 0
     assert feed.subjects("village_party_secretaries", stock=True, upto=published) == 1
     assert feed.subjects("village_party_secretaries", last=date(2021, 12, 31), stock=True) == 1
+
+
+def test_social_care_counts_each_beneficiary_once_on_the_day_served():
+    feed = Feed(benefits.facts)
+    for care, veteran, on in (("c1", "v1", "2020-03-01"), ("c2", "v1", "2020-09-01"),
+                              ("c3", "v2", "2021-01-02")):
+        feed.add("SocialCareProvided", {"care_id": care, "veteran_id": veteran,
+                                        "station": STATION, "township": "多湖街道",
+                                        "service": "health_record", "provided_on": on,
+                                        "provider": "p", "recorded_by": "w"})
+    assert feed.subjects("social_care") == 1 and feed.total("social_care") == 2
+    assert feed.subjects("social_care", last=date(2021, 12, 31)) == 2

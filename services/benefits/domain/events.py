@@ -404,6 +404,21 @@ class VisitWithdrawn(Event):
     withdrawn_on: date
 
 
+@dataclass(frozen=True)
+class SocialCareProvided(Event):
+    """A social care service (社会化服务) a priority beneficiary received, paid for by the bureau
+    (bought from a provider): a health check for special diseases, a health record, home care…"""
+
+    care_id: str
+    veteran_id: str
+    station: str
+    township: str
+    service: str
+    provided_on: date
+    provider: str
+    recorded_by: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.event_type: cls
     for cls in (
@@ -417,5 +432,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CardClockSet,
         OfferOpened, OfferConfirmed, OfferDeclined, OfferUnanswered,
         CampaignOpened, CampaignClosed, VisitRecorded, VisitWithdrawn,
+        SocialCareProvided,
     )
 }

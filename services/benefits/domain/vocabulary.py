@@ -40,3 +40,7 @@ CAMPAIGN_KINDS = ("festival", "survivor_families", "hardship", "other")
 OPINIONS = ("support", "oppose")
 DECISIONS = ("approve", "reject")
 OFFER_ANSWERS = ("confirm", "decline")
+
+# Social care services for priority beneficiaries (社会化服务), as the bureau buys them.
+SOCIAL_CARE_SERVICES = ("special_disease_check", "health_record", "home_care", "rehabilitation",
+                        "psychological_support", "legal_consultation", "other")

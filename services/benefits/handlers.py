@@ -467,13 +467,25 @@ class Benefits:
             offer = self.load(offers.Offer, offer_id)
             if not offer.exists or not caller.reaches(offer.veteran_id, offer.station):
                 raise NotFound("no offer with this id")
-            if caller.expected_version is not None and caller.expected_version != offer.version:
-                raise StreamVersionConflict(offer_id, caller.expected_version, offer.version)
-            command = offers.AnswerOffer(body["answer"], self.actor(caller), body.get("reason"))
-            target = None
-            if command.answer == "confirm" and offer.state == offers.OPEN:
-                target = self._application_for(offer, body, caller)
-            offer_events = offer.answer(command, target[0] if target else None, self.today())
+            try:
+                if caller.expected_version not in (None, offer.version):
+                    raise StreamVersionConflict(offer_id, caller.expected_version, offer.version)
+                command = offers.AnswerOffer(body["answer"], self.actor(caller),
+                                             body.get("reason"))
+                target = None
+                if command.answer == "confirm" and offer.state == offers.OPEN:
+                    target = self._application_for(offer, body, caller)
+                offer_events = offer.answer(command, target[0] if target else None,
+                                            self.today())
+            except Exception:
+                # The same answer may be running twice at once (a client retried with its key
+                # while the first copy still waited in the queue): if that copy recorded it
+                # since the check above, the state refused here is its work, so answer as its
+                # replay (as chassis.commands.change_stream does for every other step).
+                if (first := replayed(self.store, caller.command_id, request)) is not None:
+                    offer = self.load(offers.Offer, offer_id)
+                    return Accepted(offer_id, offer.veteran_id, offer.state, first.version, True)
+                raise
             try:
                 with self.db.transaction() as cur:
                     result = self.store.append_in(

@@ -19,6 +19,7 @@ from chassis.projection import ProjectionRunner
 from chassis.store import PostgresEventStore
 from contracts import benefits as contract
 from services.benefits import handlers, projections
+from services.benefits.domain import offer as offers
 from services.benefits.domain.errors import (
     InvalidRequest,
     NotFound,
@@ -530,3 +531,33 @@ def test_every_stored_event_loads_and_publishes(benefits, benefits_db, clock):
         contract.load_data(event)
         assert set(contract.public_form(event)) == set(
             contract.PUBLIC_SCHEMAS[event.event_type]._declared_fields)
+
+
+def test_an_answer_running_twice_at_once_is_a_replay_not_a_refusal(benefits, benefits_db, clock):
+    veteran_id = new_id()
+    take(benefits, registry_event("VeteranRegistered", veteran_id, service_station=STATION,
+                                  township="多湖街道", discharged_year=None))
+    (offer_id,) = take(benefits, registry_event("DischargeRecorded", veteran_id,
+                                                discharged_year=2026,
+                                                discharge_category="discharged_soldier",
+                                                rank="上士"))
+    keyed = person("station_worker", "zhou.min", stations=(STATION,), district=False,
+                   command_id="gateway:station_worker:answer-1")
+    body = {"answer": "confirm"}
+    plain_load, first = benefits.load, []
+
+    def load_after_the_other_copy(cls, stream_id):
+        # The interleaving a retried request meets: this copy found no record of the key,
+        # then the other copy (the first request, still queued) answered; then this one loads.
+        if cls is offers.Offer and not first:
+            first.append(None)
+            first[0] = benefits.answer_offer(offer_id, dict(body), keyed)
+        return plain_load(cls, stream_id)
+
+    benefits.load = load_after_the_other_copy
+    second = benefits.answer_offer(offer_id, dict(body), keyed)
+    benefits.load = plain_load
+    assert (first[0].replayed, second.replayed) == (False, True)
+    assert (second.state, second.version) == ("confirmed", first[0].version)
+    assert [e.event_type for e in benefits.store.read_stream(offer_id)].count(
+        "OfferConfirmed") == 1

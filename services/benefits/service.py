@@ -1,28 +1,19 @@
 """The benefits service's nameko shell: one RPC per route, the registry subscription, deadlines, catch-up."""
 from __future__ import annotations
 
-import functools
-
 import structlog
-from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
+from chassis import refusals
 from chassis.caller import Caller
 from chassis.clock import SYSTEM_CLOCK
 from chassis.consumer import subscribe
-from chassis.deadlines import DeadlineAlreadyPending, Deadlines
+from chassis.deadlines import Deadlines
 from chassis.envelope import RecordedEvent
-from chassis.errors import (
-    IdempotencyKeyReused,
-    StatementFailed,
-    StoreUnavailable,
-    StreamVersionConflict,
-)
 from chassis.nameko_deps import CallContext, EventStore, Inbox, WorkerLog
 from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
-from chassis.wire import ServiceError
 from contracts import benefits as contract
 from contracts import instance
 from services.benefits import handlers, projections, report, standards
@@ -32,30 +23,8 @@ log = structlog.get_logger("vetlife.benefits")
 ROUTES = {route.name: route for route in contract.ROUTES}
 
 
-def on_the_wire(method):
-    """Every refusal becomes a ServiceError with the code the gateway maps to one status."""
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except BenefitsError as exc:
-            raise ServiceError(exc.code, exc.message, exc.fields) from None
-        except ValidationError as exc:
-            raise ServiceError("invalid_input", "the request is not valid",
-                               exc.messages_dict) from None
-        except StreamVersionConflict as exc:
-            raise ServiceError("conflict", str(exc)) from None
-        except DeadlineAlreadyPending as exc:
-            raise ServiceError("conflict", str(exc)) from None
-        except IdempotencyKeyReused as exc:
-            raise ServiceError("idempotency_key_reused", str(exc)) from None
-        except StatementFailed as exc:
-            raise ServiceError("conflict" if exc.retryable else "unavailable", str(exc)) from None
-        except StoreUnavailable as exc:
-            raise ServiceError("unavailable", str(exc)) from None
-
-    return wrapper
+# Every refusal becomes the ServiceError code the gateway maps to one HTTP status.
+on_the_wire = refusals.on_the_wire(BenefitsError)
 
 
 class Standards(DependencyProvider):

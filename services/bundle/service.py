@@ -5,24 +5,16 @@ import dataclasses
 import functools
 
 import structlog
-from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.timer import timer
 
-from chassis import notify
+from chassis import notify, refusals
 from chassis.caller import Caller
 from chassis.clock import SYSTEM_CLOCK
 from chassis.consumer import subscribe
-from chassis.deadlines import DeadlineAlreadyPending, Deadlines
+from chassis.deadlines import Deadlines
 from chassis.envelope import Metadata, RecordedEvent
-from chassis.errors import (
-    IdempotencyKeyReused,
-    StatementFailed,
-    StoreUnavailable,
-    StreamVersionConflict,
-    TransactionConflict,
-)
 from chassis.nameko_deps import CallContext, EventStore, Inbox, WorkerLog
 from chassis.notify import Notifier
 from chassis.outbox import RETRYABLE_CODES, Outbox, OutboxAccess, OutboxSender
@@ -66,34 +58,9 @@ def followed(source: str) -> tuple[str, ...]:
     return tuple(sorted((set(FACT_TYPES[source]) | moved) & set(PUBLISHED[source])))
 
 
-def on_the_wire(method):
-    """Turn every refusal into a ServiceError the gateway maps to one HTTP status."""
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except BundleError as exc:
-            raise ServiceError(exc.code, exc.message, exc.fields) from None
-        except ValidationError as exc:
-            raise ServiceError("invalid_input", "the request is not valid",
-                               exc.messages_dict) from None
-        except (StreamVersionConflict, DeadlineAlreadyPending) as exc:
-            raise ServiceError("conflict", str(exc)) from None
-        except IdempotencyKeyReused as exc:
-            raise ServiceError("idempotency_key_reused", str(exc)) from None
-        except TransactionConflict:
-            raise ServiceError("conflict", "the bundle is changing too fast; try again") from None
-        except StatementFailed:
-            raise ServiceError("database_refused", "the database refused the request (a "
-                               "timeout or a lock); try again later") from None
-        except StoreUnavailable as exc:
-            raise ServiceError("unavailable", str(exc)) from None
-        except CatalogueInvalid as exc:
-            log.error("bundle.catalogue_invalid", error=str(exc))
-            raise ServiceError("unavailable", "the bundle's catalogue cannot be read") from None
-
-    return wrapper
+# Every refusal becomes the ServiceError code the gateway maps to one HTTP status.
+on_the_wire = refusals.on_the_wire(BundleError, what="bundle", unavailable={
+    CatalogueInvalid: "the bundle's catalogue cannot be read"})
 
 
 # -- the outbox: route-convention commands, and "not yet" refusals sent again ----------------------

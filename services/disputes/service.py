@@ -1,26 +1,17 @@
 """The disputes service's nameko shell: one RPC per route, its deadline runner, errors for the wire."""
 from __future__ import annotations
 
-import functools
 import uuid
 
 import structlog
-from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
 
+from chassis import refusals
 from chassis.caller import Caller
-from chassis.deadlines import DeadlineAlreadyPending, Deadlines
-from chassis.errors import (
-    IdempotencyKeyReused,
-    StatementFailed,
-    StoreUnavailable,
-    StreamVersionConflict,
-    TransactionConflict,
-)
+from chassis.deadlines import Deadlines
 from chassis.nameko_deps import CallContext, EventStore, WorkerLog
 from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
-from chassis.wire import ServiceError
 from contracts import disputes as contract
 from contracts import instance
 from services.disputes import handlers, report
@@ -32,34 +23,8 @@ from services.disputes.domain.vocabulary import CaseKind
 log = structlog.get_logger("vetlife.disputes")
 
 
-def on_the_wire(method):
-    """Turn every refusal into a ServiceError the gateway maps to one HTTP status."""
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except DisputesError as exc:
-            raise ServiceError(exc.code, exc.message, exc.fields) from None
-        except ValidationError as exc:
-            raise ServiceError("invalid_input", "the request is not valid",
-                               exc.messages_dict) from None
-        except StreamVersionConflict as exc:
-            raise ServiceError("conflict", str(exc)) from None
-        except DeadlineAlreadyPending:
-            # Two commands racing to start the same clock: the loser's decision is stale.
-            raise ServiceError("conflict", "the case changed meanwhile; try again") from None
-        except IdempotencyKeyReused as exc:
-            raise ServiceError("idempotency_key_reused", str(exc)) from None
-        except StoreUnavailable as exc:
-            raise ServiceError("unavailable", str(exc)) from None
-        except TransactionConflict:
-            raise ServiceError("conflict", "the case is changing too fast; try again") from None
-        except StatementFailed:
-            raise ServiceError("database_refused", "the database refused the request (a "
-                               "timeout or a lock); try again later") from None
-
-    return wrapper
+# Every refusal becomes the ServiceError code the gateway maps to one HTTP status.
+on_the_wire = refusals.on_the_wire(DisputesError)
 
 
 class Rules(DependencyProvider):

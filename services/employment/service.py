@@ -1,18 +1,16 @@
 """The employment service's nameko shell: one RPC per route, placement's handover, errors for the wire."""
 from __future__ import annotations
 
-import functools
 import uuid
 from datetime import date
 
 import structlog
-from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 
+from chassis import refusals
 from chassis.caller import Caller
 from chassis.consumer import subscribe
 from chassis.envelope import Metadata, RecordedEvent
-from chassis.errors import IdempotencyKeyReused, StoreUnavailable, StreamVersionConflict
 from chassis.nameko_deps import CallContext, EventStore, Inbox, WorkerLog
 from chassis.projection import ProjectionRunner
 from chassis.report_facts import figures_rpc
@@ -30,26 +28,8 @@ from services.employment.projections import EmploymentViews
 log = structlog.get_logger("vetlife.employment")
 
 
-def on_the_wire(method):
-    """Every refusal becomes a ServiceError the gateway maps to one HTTP status."""
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except EmploymentError as exc:
-            raise ServiceError(exc.code, exc.message, exc.fields) from None
-        except ValidationError as exc:
-            raise ServiceError("invalid_input", "the request is not valid",
-                               exc.messages_dict) from None
-        except StreamVersionConflict as exc:
-            raise ServiceError("conflict", str(exc)) from None
-        except IdempotencyKeyReused as exc:
-            raise ServiceError("idempotency_key_reused", str(exc)) from None
-        except StoreUnavailable as exc:
-            raise ServiceError("unavailable", str(exc)) from None
-
-    return wrapper
+# Every refusal becomes the ServiceError code the gateway maps to one HTTP status.
+on_the_wire = refusals.on_the_wire(EmploymentError)
 
 
 def _uuid(value: str, what: str) -> str:

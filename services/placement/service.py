@@ -5,26 +5,18 @@ import functools
 import uuid
 
 import structlog
-from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
 
+from chassis import refusals
 from chassis.caller import Caller
 from chassis.clock import SYSTEM_CLOCK
 from chassis.consumer import subscribe
-from chassis.deadlines import DeadlineAlreadyPending, Deadlines, deadlines_for
+from chassis.deadlines import Deadlines, deadlines_for
 from chassis.envelope import Metadata, RecordedEvent
-from chassis.errors import (
-    IdempotencyKeyReused,
-    StatementFailed,
-    StoreUnavailable,
-    StreamVersionConflict,
-    TransactionConflict,
-)
 from chassis.nameko_deps import CallContext, EventStore, Inbox, WorkerLog
 from chassis.projection import ProjectionRunner
 from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
-from chassis.wire import ServiceError
 from contracts import instance
 from contracts import placement as contract
 from services.placement import handlers, queries, registry_facts, report
@@ -37,37 +29,9 @@ from services.placement.standards import StandardsInvalid, load_standards
 log = structlog.get_logger("vetlife.placement")
 
 
-def on_the_wire(method):
-    """Turn every refusal into a ServiceError the gateway maps to one HTTP status."""
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except PlacementError as exc:
-            raise ServiceError(exc.code, exc.message, exc.fields) from None
-        except ValidationError as exc:
-            raise ServiceError("invalid_input", "the request is not valid",
-                               exc.messages_dict) from None
-        except StreamVersionConflict as exc:
-            raise ServiceError("conflict", str(exc)) from None
-        except DeadlineAlreadyPending as exc:
-            raise ServiceError("conflict", str(exc)) from None
-        except IdempotencyKeyReused as exc:
-            raise ServiceError("idempotency_key_reused", str(exc)) from None
-        except StoreUnavailable as exc:
-            raise ServiceError("unavailable", str(exc)) from None
-        except TransactionConflict:
-            raise ServiceError("conflict", "the case is changing too fast; try again") from None
-        except StatementFailed:
-            raise ServiceError("database_refused", "the database refused the request (a "
-                               "timeout or a lock); try again later") from None
-        except StandardsInvalid as exc:
-            log.error("placement.standards_invalid", error=str(exc))
-            raise ServiceError("unavailable", "placement's standards table cannot be read") \
-                from None
-
-    return wrapper
+# Every refusal becomes the ServiceError code the gateway maps to one HTTP status.
+on_the_wire = refusals.on_the_wire(PlacementError, unavailable={
+    StandardsInvalid: "placement's standards table cannot be read"})
 
 
 class StandardsTable(DependencyProvider):

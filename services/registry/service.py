@@ -1,23 +1,15 @@
 """The registry's nameko shell: RPC entrypoints over the use cases, errors translated for the wire."""
 from __future__ import annotations
 
-import functools
 import uuid
 from datetime import date
 
 import structlog
-from marshmallow import ValidationError
 from nameko.timer import timer
 
+from chassis import refusals
 from chassis.caller import Caller
 from chassis.envelope import Metadata
-from chassis.errors import (
-    IdempotencyKeyReused,
-    StatementFailed,
-    StoreUnavailable,
-    StreamVersionConflict,
-    TransactionConflict,
-)
 from chassis.nameko_deps import CallContext, EventStore, WorkerLog
 from chassis.projection import ProjectionRunner
 from chassis.report_facts import figures_rpc
@@ -51,32 +43,8 @@ DECISIONS = {
 FILE_COMMANDS = {command.name: command for command in contract.FILE_COMMANDS}
 
 
-def on_the_wire(method):
-    """Turn every refusal into a ServiceError the gateway maps to one HTTP status."""
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except RegistryError as exc:
-            raise ServiceError(exc.code, exc.message, exc.fields) from None
-        except ValidationError as exc:
-            raise ServiceError("invalid_input", "the request is not valid",
-                               exc.messages_dict) from None
-        except StreamVersionConflict as exc:
-            raise ServiceError("conflict", str(exc)) from None
-        except IdempotencyKeyReused as exc:
-            raise ServiceError("idempotency_key_reused", str(exc)) from None
-        except StoreUnavailable as exc:
-            raise ServiceError("unavailable", str(exc)) from None
-        except TransactionConflict:
-            # Still losing races after the retries: the client may try again.
-            raise ServiceError("conflict", "the file is changing too fast; try again") from None
-        except StatementFailed:
-            raise ServiceError("database_refused", "the database refused the request (a "
-                               "timeout or a lock); try again later") from None
-
-    return wrapper
+# Every refusal becomes the ServiceError code the gateway maps to one HTTP status.
+on_the_wire = refusals.on_the_wire(RegistryError, what="file")
 
 
 class RegistryService:

@@ -29,6 +29,7 @@ from nameko.extensions import DependencyProvider
 
 from chassis.config import database_url
 from chassis.db import Database
+from chassis.errors import IdempotencyKeyReused
 from chassis.wire import ServiceError
 from contracts import instance
 from contracts.registry import TEXT
@@ -330,21 +331,47 @@ class ReportStore(DependencyProvider):
         return self
 
 
+# Fixed forever: a publication's id is derived from its Idempotency-Key (already the caller's own,
+# see gateway.service.command_id_from), so a retried POST finds the report it published.
+REPORT_NAMESPACE = uuid.UUID("6f1c2b7e-93a4-5d0e-8b21-4c7d9e0a3f58")
+
+
+def report_id_for(command_id: str | None) -> str:
+    return str(uuid.uuid5(REPORT_NAMESPACE, command_id) if command_id else uuid.uuid4())
+
+
 def save_report(db: Database, scope: Scope, positions: dict, figures: dict, reasons: dict,
-                published_by: str, hashed: str) -> dict:
-    report_id = str(uuid.uuid4())
+                published_by: str, hashed: str, command_id: str | None = None) -> dict:
+    """Store a publication once: the same key again answers the report it made (`replayed`),
+    with the figures as they were published then; the same key for another period or scope is
+    refused (IdempotencyKeyReused)."""
+    report_id = report_id_for(command_id)
     with db.transaction() as cur:
         cur.execute(
             "INSERT INTO published_reports (report_id, period_from, period_to, station, township, "
             "stations, positions, figures, reasons, figures_hash, published_by) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING published_at",
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (report_id) DO NOTHING "
+            "RETURNING published_at",
             (report_id, scope.first, scope.last, scope.station, scope.township,
              None if scope.stations is None else list(scope.stations),
              psycopg2.extras.Json(positions), psycopg2.extras.Json(figures),
              psycopg2.extras.Json(reasons), hashed, published_by))
-        (published_at,) = cur.fetchone()
-    return {"report_id": report_id, "published_at": published_at.astimezone(SHANGHAI).isoformat(
-        timespec="seconds")}
+        row = cur.fetchone()
+        if row is not None:
+            return {"report_id": report_id, "replayed": False,
+                    "published_at": row[0].astimezone(SHANGHAI).isoformat(timespec="seconds")}
+        cur.execute("SELECT period_from, period_to, station, township, stations, positions, "
+                    "figures, reasons, figures_hash, published_by, published_at "
+                    "FROM published_reports WHERE report_id = %s", (report_id,))
+        (first, last, station, township, stations, positions, figures, reasons, hashed,
+         by, published_at) = cur.fetchone()
+    asked = (scope.first, scope.last, scope.station, scope.township,
+             None if scope.stations is None else list(scope.stations), published_by)
+    if asked != (first, last, station, township, stations, by):
+        raise IdempotencyKeyReused(command_id)
+    return {"report_id": report_id, "replayed": True, "positions": positions,
+            "figures": figures, "reasons": reasons, "hash": hashed,
+            "published_at": published_at.astimezone(SHANGHAI).isoformat(timespec="seconds")}
 
 
 def load_report(db: Database, report_id: str) -> dict | None:
@@ -405,9 +432,10 @@ def serve_export(gateway, call):
 def serve_publish(gateway, call):
     """POST /api/v1/reports, for GatewayService.publish_report."""
     from gateway.errors import GatewayError
-    from gateway.service import json_body, json_response
+    from gateway.service import command_id_from, json_body, json_response
 
     body = json_body(call.request)
+    command_id = command_id_from(call.request, call.principal)
     scope = scope_of(call, instance(ReportRequest).load(body))
     parts = read_parts(gateway, scope)
     down = sorted(s for s, part in parts.items() if "unavailable" in part)
@@ -418,11 +446,16 @@ def serve_publish(gateway, call):
     positions = positions_of(parts)
     figures, reasons = compose(scope, parts)
     hashed = digest(scope, positions, figures)
-    saved = save_report(gateway.reports.db, scope, positions, figures, reasons,
-                        call.principal.subject, hashed)
+    try:
+        saved = save_report(gateway.reports.db, scope, positions, figures, reasons,
+                            call.principal.subject, hashed, command_id)
+    except IdempotencyKeyReused:
+        raise GatewayError("idempotency_key_reused", "this Idempotency-Key published a report "
+                           "of another period or scope", status=422) from None
     gateway._record(gateway._entry(call, "publish_report", "ok", fields=body.keys()))
-    return json_response({**saved, **scope.as_reply(), "positions": positions, "hash": hashed,
-                          "figures": figures, "reasons": reasons}, 201,
+    reply = {"positions": positions, "hash": hashed, "figures": figures, "reasons": reasons,
+             **saved, **scope.as_reply()}
+    return json_response(reply, 200 if saved["replayed"] else 201,
                          headers={"Location": f"/api/v1/reports/{saved['report_id']}"})
 
 
@@ -508,6 +541,8 @@ FiguresReply = Schema.from_dict({
 }, name="BureauFiguresReply")
 ReportPublished = Schema.from_dict({
     "report_id": fields.String(required=True), "published_at": fields.String(required=True),
+    "replayed": fields.Boolean(required=True, metadata={
+        "description": "true: this Idempotency-Key published it before; as published then"}),
     **_SCOPE, "positions": _POSITIONS, "hash": fields.String(required=True),
     "figures": fields.Nested(Figures, required=True), "reasons": _REASONS,
 }, name="ReportPublished")
@@ -571,10 +606,17 @@ def openapi_paths(errors, json_content, purpose) -> dict:
             "operationId": "publish_report",
             "summary": "publish the figures of a period as they stand now: each service's store "
                        "position and a hash of the figures are kept",
+            "parameters": [{
+                "name": "Idempotency-Key", "in": "header", "required": False,
+                "description": "retrying with the same key answers the report it published "
+                               "(200, replayed), never a second one",
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,128}$"}}],
             "requestBody": {"required": True, **json_content("ReportRequest")},
             "responses": {"201": {"description": "published",
                                   **json_content("ReportPublished")},
-                          **errors(400, 401, 403, 413, 503)}}},
+                          "200": {"description": "published before with this Idempotency-Key",
+                                  **json_content("ReportPublished")},
+                          **errors(400, 401, 403, 413, 422, 503)}}},
         "/api/v1/reports/{report_id}": {"get": {
             "operationId": "get_report",
             "summary": "a published report: its figures as published (recomputed up to its "

@@ -131,10 +131,13 @@ def test_figures_a_published_report_and_a_late_correction(system):
                                                           "format": "csv"}, timeout=30)
     assert table.status_code == 200 and "慰问金额(元),visits_amount_fen,800.00" in table.text
 
-    published = leader.post(f"{base}/reports", json={**period, "station": STATION}, timeout=30)
+    key = {"Idempotency-Key": f"report-{uuid.uuid4()}"}
+    published = leader.post(f"{base}/reports", json={**period, "station": STATION}, timeout=30,
+                            headers=key)
     assert published.status_code == 201, published.text
     report_id = published.json()["report_id"]
     assert published.json()["figures"]["visits_amount_fen"] == 80_000
+    assert published.json()["replayed"] is False
 
     # Late corrections, recorded after publication for days within the period: one visit is
     # withdrawn (a reversal), another made in January is recorded only now.
@@ -142,6 +145,19 @@ def test_figures_a_published_report_and_a_late_correction(system):
                             json={"reason": "重复登记"})
     assert withdrawn.status_code == 200, withdrawn.text
     visit(veterans[2], 20_000)
+
+    # The publication retried with its key (the first answer was lost): the same report, as it
+    # was published, not a second one with the corrections in it; the key for another period
+    # is refused.
+    retried = leader.post(f"{base}/reports", json={**period, "station": STATION}, timeout=30,
+                          headers=key)
+    assert retried.status_code == 200, retried.text
+    assert (retried.json()["report_id"], retried.json()["replayed"]) == (report_id, True)
+    assert retried.json()["figures"]["visits_amount_fen"] == 80_000
+    assert retried.json()["hash"] == published.json()["hash"]
+    other = leader.post(f"{base}/reports", json={**period, "station": STATION,
+                                                 "from": f"{year}-02-01"}, timeout=30, headers=key)
+    assert other.status_code == 422, other.text
 
     report = leader.get(f"{base}/reports/{report_id}", timeout=30)
     assert report.status_code == 200, report.text

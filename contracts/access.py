@@ -278,7 +278,7 @@ OPERATIONS["bundle_stream"] = dict(OPERATIONS.get("get_bundle", _BUNDLE_READERS)
 FILE_FIELDS = ("veteran_id", "version", "name", "id_number", "sex", "birth_date", "phone",
                "address", "township", "service_station", "enlisted_on", "discharged_on", "branch",
                "rank", "discharge_category", "life_stage", "area_code_known", "party_member",
-               "party_branch", "grid_worker", "honours", "survivor_ties")
+               "party_branch", "village_secretary", "grid_worker", "honours", "survivor_ties")
 # Always shown: without them a reply cannot be used at all, and they identify no one.
 IDENTIFIERS = frozenset({"veteran_id", "version"})
 # What identifies or reaches a person. A read returning any of these is written to the audit log.
@@ -306,7 +306,8 @@ DEPARTMENT_FIELDS: dict[str, frozenset[str]] = {
     "medical_insurance": frozenset({"name", "id_number"}),
     "hr_social_security": frozenset({"name", "id_number", "enlisted_on", "discharged_on",
                                      "discharge_category", "rank", "service_station"}),
-    "party_organisation": frozenset({"name", "party_member", "party_branch", "service_station"}),
+    "party_organisation": frozenset({"name", "party_member", "party_branch", "village_secretary",
+                                     "service_station"}),
     "armed_forces": frozenset({"name", "id_number", "township", "branch", "rank", "enlisted_on",
                                "discharged_on"}),
 }
@@ -366,3 +367,18 @@ def as_markdown() -> str:
         personal = " (personal)" if name in PERSONAL_FIELDS else ""
         lines.append(f"| `{name}`{personal} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+# -- the portals' pages (gateway/portal) -----------------------------------------------------------
+
+# Who may open each page. Fails closed like OPERATIONS: a page with no line is refused to every
+# role. A page's data still comes through the API operations above, each under its own rule.
+PAGES: dict[str, dict[str, Scope]] = {
+    "veteran_home": {"veteran": OWN},
+}
+
+
+def page_grants(page: str, roles) -> dict[str, Scope]:
+    """The caller's roles that may open this page, with the scope each reaches."""
+    rule = PAGES.get(page, {})
+    return {role: rule[role] for role in roles if role in rule}

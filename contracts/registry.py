@@ -462,6 +462,14 @@ class Honour(Schema):
     awarded_on = fields.Date(allow_none=True)
 
 
+class VillageSecretary(Schema):
+    """The veteran's term as a village's party secretary (兵支书)."""
+
+    village = fields.String(required=True)
+    since = fields.Date(required=True)
+    until = fields.Date(allow_none=True, metadata={"description": "null: serving"})
+
+
 class SurvivorTie(Schema):
     tie = fields.String()
     fallen_name = fields.String()
@@ -491,6 +499,9 @@ class VeteranFileReply(Schema):
                                      metadata={"description": "false: flagged for review"})
     party_member = fields.Boolean(required=True)
     party_branch = fields.String(allow_none=True)
+    village_secretary = fields.Nested(VillageSecretary, allow_none=True, metadata={
+        "description": "兵支书: the village whose party secretary the veteran is or was; null: "
+                       "none recorded"})
     grid_worker = fields.String(allow_none=True)
     honours = fields.List(fields.Nested(Honour), required=True)
     survivor_ties = fields.List(fields.Nested(SurvivorTie), required=True)

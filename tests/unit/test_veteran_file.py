@@ -571,3 +571,20 @@ def test_an_unknown_survivor_tie_is_refused():
         )
 
     assert list(caught.value.fields) == ["tie"]
+
+
+def test_the_file_read_shows_the_village_secretary_term_to_whom_it_is_entitled():
+    from contracts import access, instance
+    from contracts.registry import VeteranFileReply
+
+    veteran_file = registered_file()
+    assert instance(VeteranFileReply).dump(veteran_file)["village_secretary"] is None
+    carry_out(veteran_file, veteran_file.record_village_secretary(RecordVillageSecretary(
+        VETERAN_ID, "多湖街道驿头社区", date(2020, 11, 1)), TODAY))
+    assert instance(VeteranFileReply).dump(veteran_file)["village_secretary"] == {
+        "village": "多湖街道驿头社区", "since": "2020-11-01", "until": None}
+    # Not personal (a public office), so the leaders' figures may count it; a department sees
+    # it only where its line says so.
+    assert "village_secretary" in access.ROLE_FIELDS["leader"]
+    assert "village_secretary" in access.DEPARTMENT_FIELDS["party_organisation"]
+    assert "village_secretary" not in access.DEPARTMENT_FIELDS["public_security"]

@@ -14,6 +14,12 @@ wait_for() {  # wait_for <what> <seconds> <command...>
   log "$what did not come up within ${seconds}s"; return 1
 }
 
+# The figures' PNG charts label in Chinese (gateway/figures_export.py): a small CJK font.
+if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
+  log "installing a Chinese font for the charts (fonts-wqy-microhei)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei >/dev/null
+fi
+
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   log "installing PostgreSQL from Debian's packages"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null

@@ -154,9 +154,20 @@ class BureauFiguresQuery(Schema):
             raise ValidationError("the period ends before it starts", "to")
 
 
+SECTION_NAMES = tuple(dict.fromkeys(figure.section for figure in FIGURES))
+
+
 class ExportQuery(BureauFiguresQuery):
-    format = fields.String(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv"]),
-                           metadata={"description": "xlsx: a sheet per section; csv: one table"})
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv", "png"]),
+                           metadata={"description": "xlsx: a sheet per section; csv: one table; "
+                                                    "png: one section's chart (needs section)"})
+    section = fields.String(validate=validate.OneOf(SECTION_NAMES), metadata={
+        "description": "the section a png charts: " + ", ".join(SECTION_NAMES)})
+
+    @validates_schema
+    def _png_names_its_section(self, data, **_):
+        if data.get("format") == "png" and not data.get("section"):
+            raise ValidationError({"section": ["a chart is of one section: name it"]})
 
 
 class ReportRequest(BureauFiguresQuery):
@@ -405,6 +416,7 @@ def serve_figures(gateway, call):
 EXPORT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
+    "png": "image/png",
 }
 
 
@@ -420,9 +432,14 @@ def serve_export(gateway, call):
     scope = scope_of(call, loaded)
     figures, reasons = compose(scope, read_parts(gateway, scope))
     kind = loaded["format"]
-    body = (figures_export.as_xlsx if kind == "xlsx" else figures_export.as_csv)(
-        scope, figures, reasons)
-    name = f"figures-{scope.first.isoformat()}-{scope.last.isoformat()}.{kind}"
+    if kind == "png":
+        body = figures_export.as_png(scope, figures, reasons, loaded["section"])
+    else:
+        body = (figures_export.as_xlsx if kind == "xlsx" else figures_export.as_csv)(
+            scope, figures, reasons)
+    # The section's name is Chinese: the file name stays ASCII (its position in the summary).
+    part = f"-{SECTION_NAMES.index(loaded['section']) + 1}" if kind == "png" else ""
+    name = f"figures-{scope.first.isoformat()}-{scope.last.isoformat()}{part}.{kind}"
     return Response(body, mimetype=EXPORT_TYPES[kind].split(";")[0],
                     content_type=EXPORT_TYPES[kind],
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
@@ -595,12 +612,14 @@ def openapi_paths(errors, json_content, purpose) -> dict:
                           **errors(400, 401, 403, 503)}}},
         "/api/v1/figures/export": {"get": {
             "operationId": "export_figures",
-            "summary": "the same figures as a spreadsheet: XLSX with a sheet per section or CSV, "
-                       "Chinese headers, money in yuan with two decimals",
+            "summary": "the same figures as a spreadsheet (XLSX with a sheet per section, or "
+                       "CSV) or one section as a PNG chart; Chinese headers, money in yuan "
+                       "with two decimals",
             "parameters": [{"in": "query", "schema": ExportQuery}, purpose],
             "responses": {"200": {"description": "the file", "content": {
                 EXPORT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
-                "text/csv": {"schema": {"type": "string"}}}},
+                "text/csv": {"schema": {"type": "string"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}}}},
                           **errors(400, 401, 403, 503)}}},
         "/api/v1/reports": {"post": {
             "operationId": "publish_report",

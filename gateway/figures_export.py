@@ -1,8 +1,9 @@
-"""The bureau's figures as a spreadsheet (XLSX, a sheet per section) or CSV, with Chinese headers and yuan."""
+"""The bureau's figures as XLSX (a sheet per section), CSV or a PNG chart per section, in Chinese."""
 from __future__ import annotations
 
 import csv
 import io
+import os
 import tempfile
 
 import xlsxwriter
@@ -97,3 +98,65 @@ def as_xlsx(scope: Scope, figures: dict, reasons: dict) -> bytes:
         workbook.close()
         target.seek(0)
         return target.read()
+
+
+# The charts' Chinese labels: the font scripts/infra.sh installs (fonts-wqy-microhei); without it
+# matplotlib still draws the bars and numbers, with boxes for the characters.
+CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+
+
+def as_png(scope: Scope, figures: dict, reasons: dict, section: str) -> bytes:
+    """One section's figures as a PNG for a printed report: a bar per figure, each on its own
+    axis (counts, yuan and rates are not one scale), its value written beside it; a figure that
+    cannot be given shows its reason instead of a bar, never a zero."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager, ticker
+    from matplotlib import pyplot as plt
+
+    family = "sans-serif"
+    if os.path.exists(CJK_FONT):
+        font_manager.fontManager.addfont(CJK_FONT)
+        family = font_manager.FontProperties(fname=CJK_FONT).get_name()
+    chosen = [f for f in FIGURES if f.section == section]
+    figure, axes = plt.subplots(len(chosen), 1, figsize=(8, 0.9 * len(chosen) + 1.0),
+                                squeeze=False)
+    with matplotlib.rc_context({"font.family": family}):
+        figure.suptitle(f"{section}  {_scope_line(scope)}", fontsize=11, family=family)
+        for axis, item in zip(axes[:, 0], chosen, strict=True):
+            value = figures.get(item.key)
+            axis.set_yticks([0], [item.title], family=family)
+            axis.spines[["top", "right"]].set_visible(False)
+            if value is None:
+                axis.set_xticks([])
+                axis.text(0, 0, f"—  {reasons.get(item.key, '未记录')}", va="center",
+                          fontsize=8, family=family)
+                continue
+            if item.rate:
+                amount = 0.0 if value["rate"] is None else value["rate"] * 100
+                label = (f"{amount:.2f}%  ({value['numerator']}/{value['denominator']})"
+                         if value["rate"] is not None else f"—  (0/{value['denominator']})")
+                axis.set_xlim(0, 100)
+            elif item.money:
+                whole, cents = yuan(value).split(".")
+                amount, label = value / 100, f"¥{int(whole):,}.{cents}"
+            else:
+                amount, label = value, f"{value:,}"
+            axis.barh([0], [amount], color="#1d70b8", height=0.6)
+            if item.rate:
+                axis.xaxis.set_major_formatter(ticker.PercentFormatter(100))
+            else:
+                axis.set_xlim(0, max(amount, 1) * 1.3)
+                # People and cases come whole: no tick at 0.5 of a person.
+                axis.xaxis.set_major_locator(ticker.MaxNLocator(nbins=4,
+                                                                integer=not item.money))
+                if item.money:
+                    axis.xaxis.set_major_formatter(ticker.FuncFormatter(
+                        lambda yuan_, _: f"¥{yuan_:,.0f}"))
+            axis.text(amount, 0, f"  {label}", va="center", fontsize=9, family=family)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=110)
+    plt.close(figure)
+    return buffer.getvalue()

@@ -130,6 +130,14 @@ def test_figures_a_published_report_and_a_late_correction(system):
     table = leader.get(f"{base}/figures/export", params={**period, "station": STATION,
                                                           "format": "csv"}, timeout=30)
     assert table.status_code == 200 and "慰问金额(元),visits_amount_fen,800.00" in table.text
+    chart = leader.get(f"{base}/figures/export", params={**period, "station": STATION,
+                                                          "format": "png", "section": "优抚"},
+                       timeout=30)
+    assert chart.status_code == 200 and chart.headers["Content-Type"] == "image/png"
+    assert chart.content[:8] == b"\x89PNG\r\n\x1a\n"
+    unnamed = leader.get(f"{base}/figures/export", params={**period, "format": "png"},
+                         timeout=30)
+    assert unnamed.status_code == 400 and "section" in unnamed.json()["fields"]
 
     key = {"Idempotency-Key": f"report-{uuid.uuid4()}"}
     published = leader.post(f"{base}/reports", json={**period, "station": STATION}, timeout=30,

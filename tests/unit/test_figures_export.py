@@ -60,3 +60,38 @@ def rows_index(sheet, key):
         if row[1] == key:
             return number
     raise AssertionError(key)
+
+
+def test_a_png_chart_per_section_draws_values_and_reasons_not_zeros(monkeypatch):
+    import struct
+
+    figures, reasons = _figures()
+    drawn = {}
+    real_text = None
+
+    def record(self, x, y, s, *args, **kwargs):
+        drawn.setdefault("texts", []).append(s)
+        return real_text(self, x, y, s, *args, **kwargs)
+
+    from matplotlib.axes import Axes
+    real_text = Axes.text
+    monkeypatch.setattr(Axes, "text", record)
+    for section in export.SECTIONS:
+        drawn.clear()
+        png = export.as_png(SCOPE, figures, reasons, section)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", png[16:24])
+        assert width > 500 and height > 100
+        texts = drawn["texts"]
+        chosen = [x for x in f.FIGURES if x.section == section]
+        assert len(texts) == len(chosen)   # one value or one reason per figure
+        if section == "优抚":
+            assert "  ¥2,271,000.05" in texts    # money in yuan, exactly
+        if section == "安置":
+            # 14 of 20 NCOs in institution posts: the rate with its numerator and denominator.
+            assert any(t.startswith("  70.00%  (14/20)") for t in texts)
+    # A figure whose service did not answer is a reason, not a bar at zero.
+    drawn.clear()
+    export.as_png(SCOPE, figures, reasons, next(x.section for x in f.FIGURES
+                                                if x.key == "disputes_resolved"))
+    assert any(t.startswith("—  ") for t in drawn["texts"])

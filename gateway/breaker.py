@@ -27,10 +27,14 @@ class CircuitBreaker:
 
     def __init__(self, name: str, failures: int = DEFAULT_FAILURES,
                  cool_down: float = DEFAULT_COOL_DOWN_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 running: Callable[[], bool | None] = lambda: None):
         if failures < 1 or cool_down <= 0:
             raise ValueError("a breaker needs failures >= 1 and a positive cool-down")
         self.name = name
+        # Is anyone consuming the service's queue (gateway/liveness.py)? False: a call would only
+        # wait for its timeout; None: unknown, call.
+        self.running = running
         self.failures = failures
         self.cool_down = cool_down
         self.clock = clock
@@ -91,13 +95,17 @@ class Breakers:
         self.cool_down = cool_down or float(os.environ.get("GATEWAY_BREAKER_COOL_DOWN_SECONDS",
                                                            DEFAULT_COOL_DOWN_SECONDS))
         self.clock = clock
+        # Set by the gateway (gateway/liveness.py LivenessProbe): asks the broker whether a
+        # service has a consumer, so a stopped one fails at once instead of after a timeout.
+        self.probe = None
         self._breakers: dict[str, CircuitBreaker] = {}
 
     def __getitem__(self, service: str) -> CircuitBreaker:
         breaker = self._breakers.get(service)
         if breaker is None:
             breaker = self._breakers[service] = CircuitBreaker(
-                service, self.failures, self.cool_down, self.clock)
+                service, self.failures, self.cool_down, self.clock,
+                running=lambda: None if self.probe is None else self.probe.running(service))
         return breaker
 
     def states(self) -> dict[str, str]:

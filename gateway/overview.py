@@ -72,6 +72,10 @@ def guarded(breaker: CircuitBreaker, read: Callable[[], dict], timeout: float):
     against it; any answer, a refusal included (a 404 is an answer), counts for it."""
     if not breaker.allow():
         raise Unavailable("circuit_open")
+    if breaker.running() is False:
+        # Nobody consumes the service's queue: the call would wait out its whole timeout.
+        breaker.failed()
+        raise Unavailable("not_running")
     timer = eventlet.Timeout(timeout)
     try:
         result = read()

@@ -31,6 +31,7 @@ from gateway.errors import (
     to_response,
 )
 from gateway.http import api
+from gateway.liveness import LivenessProbe
 from gateway.openapi import openapi_document
 from gateway.tokens import Principal, TokenVerifier, Unauthenticated
 
@@ -254,6 +255,8 @@ class GatewayService:
     identity = Identity()
     audit = Audit()
     streams = stream.Streams()
+    # The overview's breakers ask the broker whether a service runs (gateway/liveness.py).
+    liveness = LivenessProbe()
     # get_bundle, polled by the bundle stream (the convention of contracts/routes.py).
     bundle = service_proxy("bundle")
     # The bureau's published reports (gateway/figures.py).

@@ -139,3 +139,41 @@ def test_an_outer_timeout_is_not_taken_for_the_calls_own():
     with pytest.raises(eventlet.Timeout):
         with eventlet.Timeout(0.01):
             guarded(b, lambda: eventlet.sleep(1), timeout=5)
+
+
+class Probe:
+    """A liveness probe that says what it is told and counts the questions."""
+
+    def __init__(self, answer):
+        self.answer, self.asked = answer, []
+
+    def running(self, service):
+        self.asked.append(service)
+        return self.answer
+
+
+def test_a_service_nobody_consumes_for_fails_at_once_without_a_call_or_a_wait():
+    breakers = Breakers(failures=3, cool_down=10.0, clock=Clock())
+    breakers.probe = Probe(False)
+    called = []
+
+    def read():
+        called.append(1)
+        eventlet.sleep(5)   # what a call to a stopped service does: wait for the timeout
+
+    with eventlet.Timeout(1):   # would be the read's 5 s without the probe
+        for _ in range(3):
+            with pytest.raises(Unavailable) as unavailable:
+                guarded(breakers["disputes"], read, timeout=3)
+            assert unavailable.value.reason == "not_running"
+    assert called == [] and breakers.probe.asked == ["disputes"] * 3
+    assert breakers["disputes"].state == OPEN   # counted against it like any failure
+
+
+def test_a_probe_that_cannot_tell_or_sees_a_consumer_lets_the_call_decide():
+    for answer in (None, True):
+        breakers = Breakers(failures=3, cool_down=10.0, clock=Clock())
+        breakers.probe = Probe(answer)
+        assert guarded(breakers["disputes"], lambda: {"ok": 1}, timeout=1) == {"ok": 1}
+    # No probe at all (unit tests, another process's breakers): as before.
+    assert guarded(Breakers(clock=Clock())["disputes"], lambda: {"ok": 2}, timeout=1) == {"ok": 2}

@@ -33,6 +33,7 @@ from gateway.errors import (
 from gateway.http import api
 from gateway.liveness import LivenessProbe
 from gateway.openapi import openapi_document
+from gateway.portal import pages as portal
 from gateway.tokens import Principal, TokenVerifier, Unauthenticated
 
 log = structlog.get_logger("vetlife.gateway")
@@ -337,6 +338,38 @@ class GatewayService:
     @public
     def docs_asset(self, request, asset):
         return docs.asset(asset)
+
+    # -- the portals' pages: gateway/portal (docs/portals.md) ---------------------------------------
+
+    @api("GET", "/")
+    @public
+    def portal_home(self, request):
+        return portal.home(self, request)
+
+    @api("GET", "/signin")
+    @public
+    def portal_sign_in_page(self, request):
+        return portal.sign_in_page(self, request)
+
+    @api("POST", "/signin")
+    @public
+    def portal_sign_in(self, request):
+        return portal.sign_in(self, request)
+
+    @api("POST", "/signout")
+    @public
+    def portal_sign_out(self, request):
+        return portal.sign_out(self, request)
+
+    @api("POST", "/preferences/text-size")
+    @public
+    def portal_text_size(self, request):
+        return portal.text_size(self, request)
+
+    @api("GET", "/static/<string:asset>")
+    @public
+    def portal_asset(self, request, asset):
+        return portal.asset(request, asset)
 
     # -- who am I ---------------------------------------------------------------------------------
 

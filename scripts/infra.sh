@@ -77,8 +77,16 @@ fresh_vhost() {
   as_root rabbitmqctl -q delete_vhost "$1" >/dev/null 2>&1 || true
   ensure_vhost "$1"
 }
+# The portal's browser tests (tests/e2e/test_portal_*.py) drive Debian's chromium through
+# Playwright, never a downloaded browser; a machine without it gets it here.
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing chromium from Debian's packages (the portal's browser tests)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  fi
+}
 case "${1:-}" in
-  --test-vhost) ensure_vhost vetlife_test ;;
+  --test-vhost) ensure_vhost vetlife_test; ensure_chromium ;;
   --bench-vhost) ensure_vhost vetlife_bench; fresh_vhost vetlife_bench_dept ;;
 esac
 "$(dirname "${BASH_SOURCE[0]}")/bus-users.sh" "$@"   # the services' and departments' users (docs/bus.md)

@@ -15,6 +15,8 @@ def routes():
         for entrypoint in getattr(attribute, ENTRYPOINT_EXTENSIONS_ATTR, ()):
             if not hasattr(entrypoint, "url"):
                 continue  # not an HTTP route: the audit log's anchoring timer
+            if attribute.__name__.startswith("portal_"):
+                continue  # the portal's HTML pages (docs/portals.md), not the API
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", entrypoint.url)
             found.add((entrypoint.method.lower(), path))
     return found

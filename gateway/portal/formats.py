@@ -1,0 +1,96 @@
+"""How the pages write dates, times, money and a bundle matter's status, in the bureau's words."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# A matter's status as the veteran reads it: at most six, and what the veteran did ("已提交")
+# is never what the department did ("已办结"). The bundle's own statuses (contracts/bundle.py)
+# map onto them; not_applicable and left_out are not tasks and are listed apart.
+MATTER_LABELS = {
+    "requested": ("submitted", "已提交"),
+    "acknowledged": ("in_progress", "办理中"),
+    "in_progress": ("in_progress", "办理中"),
+    "overdue": ("overdue", "已超期"),
+    "done": ("done", "已办结"),
+    "refused": ("refused", "被退回"),
+    "withdrawn": ("withdrawn", "已撤回"),
+}
+TASK_STATUSES = tuple(dict.fromkeys(key for key, _ in MATTER_LABELS.values()))
+
+BUNDLE_LABELS = {"open": "办理中", "action_needed": "需要您处理", "complete": "已全部办结",
+                 "closed": "已结束"}
+
+ACTION_LABELS = {"read_file": "查看档案", "list_veterans": "查看名单", "amend_contact": "修改联系方式",
+                 "register_veteran": "建立档案", "read_access_log": "查看访问记录",
+                 "search_audit": "审计查询"}
+
+ROLE_LABELS = {"veteran": "退役军人本人", "station_worker": "服务站工作人员",
+               "registry_clerk": "信息采集员", "placement_officer": "安置科工作人员",
+               "benefits_officer": "优抚科工作人员", "disputes_officer": "权益维护科工作人员",
+               "employment_officer": "就业创业科工作人员", "approver": "审批人",
+               "leader": "局领导", "auditor": "审计员", "department": "部门系统"}
+
+FIELD_LABELS = {"name": "姓名", "id_number": "公民身份号码", "sex": "性别", "birth_date": "出生日期",
+                "phone": "联系电话", "address": "住址", "township": "镇街",
+                "service_station": "服务站", "enlisted_on": "入伍时间", "discharged_on": "退役时间",
+                "branch": "军种", "rank": "军衔", "discharge_category": "退役类别",
+                "life_stage": "人生阶段", "party_member": "党员", "party_branch": "党组织",
+                "grid_worker": "网格员", "honours": "荣誉", "survivor_ties": "遗属关系",
+                "area_code_known": "行政区划已识别"}
+
+
+def matter_status(status: str) -> tuple[str, str]:
+    """(key, Chinese label) of a matter's status as the task list shows it."""
+    return MATTER_LABELS.get(status, ("submitted", "已提交"))
+
+
+def chinese_date(value) -> str:
+    """2026-11-27 (a date, or ISO text) as 2026年11月27日; nothing as an empty string."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def chinese_moment(value) -> str:
+    """An ISO timestamp as the day and minute in Beijing time: 2026年11月27日 14:03."""
+    if value in (None, ""):
+        return ""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(SHANGHAI)
+    return f"{chinese_date(moment.date())} {moment:%H:%M}"
+
+
+def yuan(fen) -> str:
+    """Integer fen as ¥1,234.56 (negative amounts keep their sign before the symbol)."""
+    if fen is None:
+        return ""
+    if isinstance(fen, bool) or not isinstance(fen, int):
+        raise TypeError("money is integer fen")
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}¥{whole:,}.{cents:02d}"
+
+
+def field_value(value) -> str:
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, list):
+        return "、".join(field_value(v) if not isinstance(v, dict) else
+                        "，".join(str(x) for x in v.values() if x not in (None, ""))
+                        for v in value)
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return chinese_date(value)
+        except ValueError:
+            return value
+    return str(value)

@@ -1,12 +1,14 @@
 """The ceilings for the HTTP paths: nameko services that make a path's RPC and do nothing else."""
 import json
 
+import eventlet
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from chassis.nameko_deps import WorkerLog
 from chassis.rpc import rpc, service_proxy
 from gateway.audit import Audit, AuditEntry
+from gateway.figures import SERVICES as FIGURE_SERVICES
 from gateway.http import api
 from gateway.service import Identity
 
@@ -83,3 +85,30 @@ class NoopCommand:
             veteran_id=payload.get("veteran_id"), fields=tuple(sorted(payload)),
             stations=tuple(principal.stations), department=principal.department))
         return Response('{"ok": true}', status=201, mimetype="application/json")
+
+
+class NoopFigures:
+    """The bureau's figures as the gateway fans them out, with services behind that count nothing.
+
+    The gateway's HTTP entrypoint and worker log, its token check (gateway.service.Identity) and
+    one RPC per department service, all at once on a green pool as gateway/figures.read_parts
+    sends them (six, to the no-op service), answered when the last one is back. The figures
+    read writes no audit entry (it shows no one's personal data), so neither does this. The
+    ratio against GET /api/v1/figures is the price of the services' sums over their facts and
+    the gateway's composing, access check and breakers, nothing else.
+    """
+
+    name = "noop_figures"
+    noop = service_proxy("noop_rpc")
+    log = WorkerLog()
+    identity = Identity()
+
+    @api("GET", "/figures")
+    def figures(self, request):
+        self.identity.principal(request.headers.get("Authorization"))
+        query = dict(request.args)
+        pool = eventlet.GreenPool(len(FIGURE_SERVICES))
+        parts = dict(pool.imap(lambda s: (s, self.noop.ping.call_async(query).result()),
+                               FIGURE_SERVICES))
+        return Response(json.dumps({"parts": parts}), status=200, mimetype="application/json",
+                        headers={"Cache-Control": "no-store"})

@@ -17,7 +17,7 @@ from pathlib import Path
 import requests
 import structlog
 
-from bench import bus, departments, imports, matching, measure, onestop, paths, peer, stack, web
+from bench import bus, departments, figures, imports, matching, measure, onestop, paths, peer, stack, web
 from bench.data import registration_requests
 from bench.measure import feed_list
 from bench.report import print_table, write_chart
@@ -53,7 +53,7 @@ PEER_SLICE = 300  # registrations per slice, each side
 RELAY_EVENTS = 10_000  # per slice, each side
 BIN = Path(sys.executable).parent
 # What VETLIFE_BENCH_ROWS may name, in the order they run.
-GROUPS = ("registry", "imports", "departments", "bundle", "overview", "matching")
+GROUPS = ("registry", "imports", "departments", "bundle", "overview", "matching", "figures")
 # Requests per slice, each side, for the department commands (count-bound: each placement
 # report-in and each bundle needs a veteran of its own, registered beforehand).
 COMMAND_SLICE = int(os.environ.get("VETLIFE_BENCH_COMMAND_SLICE", "40"))
@@ -192,6 +192,10 @@ def main() -> int:
         extra["matching"] = matching.growth(
             fresh("vetlife_bench_matching_10k", "employment"),
             fresh("vetlife_bench_matching_100k", "employment"), REPS, say)
+    if "figures" in groups:  # bench/figures.py: GET /api/v1/figures over a year of 100,000 events
+        extra["figures"] = figures.figures_row(
+            PG, base_env(), KEYS, DEPT_AMQP, _PORT + 4, REPS, SLICES, RESULTS / "logs", say,
+            refuse_taken_ports, wait_http)
     result = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),

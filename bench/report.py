@@ -45,6 +45,14 @@ def print_table(result: dict) -> None:
               f"({down['p99_ms_min']}-{down['p99_ms_max']}) | {up['p99_ms']} ms "
               f"({up['p99_ms_min']}-{up['p99_ms_max']}) | {page['ratio']:.2f} | < 2000 ms, "
               f"<= {page['target_ratio']} | {'yes' if page['met'] else 'NO'} |")
+    figures = result.get("figures") or {}
+    for caller, got in (figures.get("callers") or {}).items():
+        print(f"| GET /api/v1/figures, a year of {figures['events']:,} events, {caller}, "
+              f"{figures['clients']} clients | p99 {got['ours_p99_ms']:,.0f} ms (p50 "
+              f"{got['ours_p50_ms']:,.0f}) | token check + 6 parallel no-op RPCs: p99 "
+              f"{got['ceiling_p99_ms']:,.0f} ms (p50 {got['ceiling_p50_ms']:,.0f}) | "
+              f"{got['ratio']:.2f} ({got['ratio_min']:.2f}-{got['ratio_max']:.2f}) | p99 < "
+              f"{figures['target_p99_ms']} ms | {'yes' if got['met'] else 'NO'} |")
     machine = result["machine"]
     print(f"\nmedian of {result['repetitions']} repetitions, each alternating ours and the "
           f"ceiling in slices; {machine['cpus']} cores, Python {machine['python']}, load average "

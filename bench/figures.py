@@ -193,7 +193,7 @@ def year_of_events(year: int, today: date, total: int = EVENTS,
             "discharge_approved_on": approved, "reported_on": reported,
             "report_in_due_on": (date.fromisoformat(approved) + timedelta(days=30)).isoformat(),
             "late_reason": None})]
-        if n % 4:
+        if rng.random() < 0.75:  # three in four placed within the year, at every station
             events.append(("Placed", {"case_id": case, "veteran_id": veteran,
                                       "post_kind": ("administrative", "institution",
                                                     "enterprise")[n % 3],

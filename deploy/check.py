@@ -673,6 +673,9 @@ GATEWAY_ENV_REQUIRED: list[tuple[str, ...]] = [
     ("VETLIFE_TOKEN_ISSUER",),                      # default: vetlife-local (vetlife-token)
     ("VETLIFE_TOKEN_AUDIENCE",),
     ("VETLIFE_JWKS_URL", "VETLIFE_JWKS_PATH"),      # one of them; default: .run/keys/jwks.json
+    # The portals' session cookie Secure behind a TLS-terminating proxy (the gateway sees http);
+    # default: only when the request itself is https. Stated, so nobody forgets it in production.
+    ("VETLIFE_PORTAL_SECURE_COOKIES",),
 ]
 GATEWAY_ENV_DEFAULTED = {
     # Safe defaults: may be left out.

@@ -156,10 +156,18 @@ class Filters:
         return " AND ".join(clauses), args
 
 
-def totals(cur, filters: Filters, stock: bool = False, table: str = "report_facts") -> dict:
+def totals(cur, filters: Filters, stock: bool = False, table: str = "report_facts",
+           only: list[str] | None = None, besides: list[str] | None = None) -> dict:
     """Per metric: `sum` (the deltas) and `subjects` (distinct subjects whose deltas sum above
-    zero: people visited once however often they were visited, none once a visit is withdrawn)."""
+    zero: people visited once however often they were visited, none once a visit is withdrawn).
+    `only` / `besides`: just these metrics, or all but these (None: every metric)."""
     where, args = filters.where(stock)
+    if only is not None:
+        if not only:
+            return {}
+        where, args = f"metric = ANY(%s) AND {where}", [list(only), *args]
+    if besides:
+        where, args = f"metric <> ALL(%s) AND {where}", [list(besides), *args]
     cur.execute(f"SELECT metric, sum(delta) FROM {table} WHERE {where} GROUP BY metric", args)
     out = {metric: {"sum": int(total), "subjects": 0} for metric, total in cur.fetchall()}
     cur.execute(f"SELECT metric, count(*) FROM (SELECT metric, subject FROM {table} WHERE {where} "
@@ -214,8 +222,13 @@ def read_figures(store, rule: FactRule, query: dict) -> dict:
         upto = query.get("upto")
         upto = now if upto is None else min(int(upto), now)
         filters = _filters(query, upto)
-        reply = {"position": upto, "head": now, "period": totals(cur, filters),
-                 "to_date": totals(cur, filters, stock=True)}
+        # A caller that names the stock metrics (the gateway does) reads stocks only up to the
+        # period's end and flows only within it: summing every flow since the beginning, for
+        # figures that never read it, was most of a district read's time.
+        stocks = query.get("stock_metrics")
+        reply = {"position": upto, "head": now,
+                 "period": totals(cur, filters, besides=stocks),
+                 "to_date": totals(cur, filters, stock=True, only=stocks)}
         if query.get("after") is not None:
             reply["later"] = later_facts(cur, _filters(query, None), int(query["after"]),
                                          frozenset(query.get("stock_metrics") or ()))

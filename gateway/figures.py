@@ -227,12 +227,13 @@ def read_parts(gateway, scope: Scope, positions: dict | None = None,
     stock = sorted({m.metric for f in FIGURES for m in f.measures if m.stock})
 
     def one(service: str) -> tuple[str, dict]:
-        query = scope.as_query()
+        # The stock metrics are named always: a service then sums stocks up to the period's end
+        # and flows within it only, never every flow since the beginning.
+        query = {**scope.as_query(), "stock_metrics": stock}
         if positions is not None:
             query["upto"] = positions.get(service, 0)
         if after is not None:
             query["after"] = after.get(service, 0)
-            query["stock_metrics"] = stock
         proxy = getattr(gateway, service)
         try:
             part = guarded(BREAKERS[service],

@@ -25,7 +25,9 @@ BUNDLE_LABELS = {"open": "办理中", "action_needed": "需要您处理", "compl
 
 ACTION_LABELS = {"read_file": "查看档案", "list_veterans": "查看名单", "amend_contact": "修改联系方式",
                  "register_veteran": "建立档案", "read_access_log": "查看访问记录",
-                 "search_audit": "审计查询"}
+                 "search_audit": "审计查询", "get_bundle": "查看办理进度",
+                 "list_bundles": "查看办理进度", "record_matter_outcome": "答复办理结果",
+                 "veteran_overview": "查看综合信息"}
 
 ROLE_LABELS = {"veteran": "退役军人本人", "station_worker": "服务站工作人员",
                "registry_clerk": "信息采集员", "placement_officer": "安置科工作人员",

@@ -44,6 +44,25 @@ FIELD_LABELS = {"name": "姓名", "id_number": "公民身份号码", "sex": "性
                 "area_code_known": "行政区划已识别"}
 
 
+# A file's coded values as the bureau says them; a code not listed is shown as it is.
+VALUE_LABELS = {
+    "sex": {"male": "男", "female": "女"},
+    "discharge_category": {"discharged_soldier": "退役士兵", "transferred_officer": "转业军官",
+                           "transferred_nco": "转业士官", "retired_officer": "退休军官",
+                           "demobilised": "复员军人"},
+    "life_stage": {"enlistment": "入伍", "service": "服役", "discharge": "退役",
+                   "employment": "就业创业", "preferential": "优抚"},
+}
+
+
+def file_value(name: str, value) -> str:
+    """One field of the file as the page shows it: coded values in Chinese, dates as 年月日."""
+    labels = VALUE_LABELS.get(name)
+    if labels and isinstance(value, str):
+        return labels.get(value, value)
+    return field_value(value)
+
+
 def matter_status(status: str) -> tuple[str, str]:
     """(key, Chinese label) of a matter's status as the task list shows it."""
     return MATTER_LABELS.get(status, ("submitted", "已提交"))

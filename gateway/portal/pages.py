@@ -275,7 +275,7 @@ def home(service, request: Request) -> Response:
 
 
 def _file_rows(file: dict) -> list[tuple[str, str]]:
-    return [(label, formats.field_value(file.get(name)))
+    return [(label, formats.file_value(name, file.get(name)))
             for name, label in formats.FIELD_LABELS.items() if name in file]
 
 

@@ -80,3 +80,10 @@ def test_templates_escape_what_they_show():
     html = pages.refused(request, 403, "<script>x</script>", "a & b").get_data(as_text=True)
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
     assert '<html lang="zh-CN"' in html
+
+
+def test_a_files_coded_values_are_shown_in_chinese():
+    assert formats.file_value("sex", "female") == "女"
+    assert formats.file_value("discharge_category", "discharged_soldier") == "退役士兵"
+    assert formats.file_value("discharged_on", "1990-12-01") == "1990年12月1日"
+    assert formats.file_value("party_member", True) == "是"

@@ -10,7 +10,7 @@ from chassis.envelope import NewEvent, RecordedEvent
 from contracts import instance
 from contracts.deadlines import DeadlineView
 from contracts.publication import Publication
-from contracts.registry import HistoryEntry, _Date, _Pattern, _QueryInteger, _text
+from contracts.registry import _Date, _Pattern, _QueryInteger, _text
 from contracts.routes import Route
 from contracts.versioning import Upcasters
 
@@ -714,10 +714,20 @@ class CaseAccepted(Schema):
     replayed = _b(metadata={"description": "true when this was a retried request"})
 
 
+class BenefitsHistoryEntry(Schema):
+    """One step of a benefits case (its own: the registry's file history also says from which
+    day a change holds for the person, which a case's step does not)."""
+
+    version = fields.Integer(required=True)
+    event_type = fields.String(required=True)
+    at = fields.String(required=True, metadata={"description": "when it was recorded"})
+    actor = fields.String(required=True, metadata={"description": "who: <role>:<subject>"})
+
+
 _CASE_READ = {
     "version": _i(),
     "state": _s(),
-    "history": fields.List(fields.Nested(HistoryEntry), required=True,
+    "history": fields.List(fields.Nested(BenefitsHistoryEntry), required=True,
                            metadata={"description": "who did what, when (oldest first)"}),
     "deadlines": fields.List(fields.Nested(DeadlineView), required=True),
     "withheld": fields.List(fields.String(), required=True,

@@ -366,6 +366,11 @@ class GatewayService:
     def portal_text_size(self, request):
         return portal.text_size(self, request)
 
+    @api("GET", "/bundles/<string:bundle_id>/live")
+    @public
+    def portal_bundle_live(self, request, bundle_id):
+        return portal.bundle_live(self, request, bundle_id)
+
     @api("GET", "/static/<string:asset>")
     @public
     def portal_asset(self, request, asset):

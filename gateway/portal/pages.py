@@ -271,6 +271,7 @@ def home(service, request: Request) -> Response:
         tasks=_tasks(bundle) if bundle_status == 200 and bundle else [],
         not_tasks=_not_tasks(bundle) if bundle_status == 200 and bundle else [],
         bundle_labels=formats.BUNDLE_LABELS,
+        status_labels=json.dumps(formats.MATTER_LABELS, ensure_ascii=False),
         log_status=log_status, access_log=_log_rows(access_log) if log_status == 200 else [])
 
 
@@ -286,7 +287,8 @@ def _tasks(bundle: dict) -> list[dict]:
             continue
         key, label = formats.matter_status(matter["status"])
         tasks.append({
-            "title": matter["title"], "department": matter["department_name"],
+            "matter": matter["matter"], "title": matter["title"],
+            "department": matter["department_name"],
             "status": key, "label": label,
             "updated_on": matter.get("answered_on") or matter.get("acknowledged_on")
             or matter.get("requested_on"),
@@ -309,6 +311,23 @@ def _log_rows(page: dict) -> list[dict]:
              "fields": "、".join(formats.FIELD_LABELS.get(f, f) for f in item.get("fields") or ()),
              "purpose": item.get("purpose") or "—", "outcome": item.get("outcome")}
             for item in page.get("items", [])]
+
+
+def bundle_live(service, request: Request, bundle_id: str) -> Response:
+    """The bundle's stream for the page's script: the API's own stream route (the same rule, the
+    same audit entry), authenticated by the session cookie, which an EventSource sends and a
+    bearer header it cannot."""
+    current = session(service, request)
+    if current is None or not access.page_grants("veteran_home", current[0].roles):
+        return Response("", status=403)
+    headers = {"Authorization": f"Bearer {current[1]}"}
+    if request.headers.get("Last-Event-ID"):
+        headers["Last-Event-ID"] = request.headers["Last-Event-ID"]
+    environ = EnvironBuilder(path=f"/api/v1/bundles/{bundle_id}/stream", method="GET",
+                             headers=headers).get_environ()
+    # Each event leaves at once, on the browser's own connection.
+    request.environ["eventlet.minimum_write_chunk_size"] = 0
+    return service.bundle_stream(Request(environ), bundle_id=bundle_id)
 
 
 # -- static assets -----------------------------------------------------------------------------

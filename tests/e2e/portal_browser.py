@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import requests
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 # axe-core's rules for WCAG 2.0, 2.1 and 2.2 at levels A and AA.
@@ -208,8 +208,29 @@ def screenshot(browser, base, people):
     visit.close()
 
 
+def live(browser, base, people):
+    """The refused household registration is asked again while the page is open: its status
+    changes on the page (被退回, then on to 已办结) without a reload, from the bundle's stream."""
+    visit = Visit(browser, base)
+    visit.sign_in("veteran", "portal-vet-live", veteran_id=people["with_bundle"])
+    page = visit.page
+    status = page.locator('[data-matter="household_registration"] .status')
+    assert status.inner_text() == "被退回", status.inner_text()
+    page.evaluate("window.notReloaded = true")
+    again = requests.post(
+        f"{base}/api/v1/bundles/{people['bundle_id']}/matters/household_registration/resubmission",
+        json={"note": "已补充入伍通知书复印件"}, timeout=15,
+        headers={"Authorization": f"Bearer {people['veteran_token']}"})
+    assert again.status_code == 200, again.text
+    expect(status).to_have_text("已办结", timeout=60_000)
+    assert page.evaluate("window.notReloaded") is True
+    assert "status-done" in status.get_attribute("class")
+    visit.close()
+
+
 SCENARIOS = {f.__name__: f for f in (sign_in_page, populated, empty_and_error, without_javascript,
-                                      forged_posts, other_veteran, sign_in_only, screenshot)}
+                                      forged_posts, other_veteran, sign_in_only, screenshot,
+                                      live)}
 
 if __name__ == "__main__":
     scenario, arguments = sys.argv[1], json.loads(sys.argv[2])

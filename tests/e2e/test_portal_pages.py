@@ -78,7 +78,9 @@ def people(system):
     read = police.get(f"{base}/veterans/{ids[0]}", timeout=15,
                       headers={"X-Purpose": "户籍核查".encode().decode("latin-1")})
     assert read.status_code == 200, read.text
-    return {"with_bundle": ids[0], "without": ids[1], "names": list(NAMES)}
+    return {"with_bundle": ids[0], "without": ids[1], "names": list(NAMES),
+            "bundle_id": bundle_id,
+            "veteran_token": system["token"](["veteran"], "portal-vet-1", veteran_id=ids[0])}
 
 
 def test_the_sign_in_page_and_its_error_state_are_accessible(system, people):
@@ -123,3 +125,7 @@ def test_a_screenshot_of_the_veterans_page_for_the_docs(system, people, tmp_path
               if os.environ.get("VETLIFE_PORTAL_SCREENSHOT") == "1" else tmp_path / "shot.png")
     run(system, {**people, "path": str(target)}, "screenshot")
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_bundles_status_updates_live_on_the_open_page(system, people):
+    run(system, people, "live")

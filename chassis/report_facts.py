@@ -18,14 +18,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import psycopg2.extras
 
 from chassis.checkpoints import read_checkpoint
+from chassis.clock import SHANGHAI
 from chassis.envelope import RecordedEvent
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 NAME = "report_facts"
 CHECKPOINT = f"projection:{NAME}"
 

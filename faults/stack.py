@@ -4,11 +4,11 @@ from __future__ import annotations
 import random
 import threading
 import time
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import requests
 
+from chassis.clock import SYSTEM_CLOCK
 from chassis.migrate import CHASSIS_MIGRATIONS, migrate, service_migrations
 from chassis.processes import COMMANDS as PROCESSES
 from chassis.processes import REFERENCE_DEPARTMENTS, SERVICES
@@ -25,7 +25,7 @@ STATION = "曹宅镇退役军人服务站"
 
 
 def shanghai_today() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return SYSTEM_CLOCK.today()
 
 
 class Stack(Bureau):

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from chassis.clock import SHANGHAI
 
 # A matter's status as the veteran reads it: at most six, and what the veteran did ("已提交")
 # is never what the department did ("已办结"). The bundle's own statuses (contracts/bundle.py)

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import random
-import statistics
 import time
 from collections.abc import Callable
 
-from bench.stats import Figure, percentile
+from bench.stats import growth_in_slices
 from chassis.db import Database
 from services.employment import bench as board
 from services.employment import queries
@@ -56,35 +55,19 @@ def growth(small_url: str, large_url: str, reps: int, say: Callable[[str], None]
         every = {size: seekers(db) for size, db in dbs.items()}
         for size, db in dbs.items():  # the cache and the plans warm, as in service
             query_times_ms(db, random.Random(-1).sample(every[size], 100))
-        p99 = {"10k": [], "100k": []}
-        p50 = {"10k": [], "100k": []}
-        ratios = []
-        for rep in range(reps):
-            picks = {size: random.Random(rep).choices(ids, k=queries_per_rep)
-                     for size, ids in every.items()}
-            times = {"10k": [], "100k": []}
-            for k, start in enumerate(range(0, queries_per_rep, slice_size)):
-                order = ("10k", "100k") if k % 2 == 0 else ("100k", "10k")
-                for size in order:
-                    times[size].extend(query_times_ms(dbs[size],
-                                                      picks[size][start:start + slice_size]))
-            for size in times:
-                p99[size].append(percentile(times[size], 99))
-                p50[size].append(percentile(times[size], 50))
-            ratios.append(p99["100k"][-1] / p99["10k"][-1])
+
+        def report(rep: int, p99: dict, p50: dict) -> None:
             say(f"matching #{rep + 1}: p99 {p99['100k'][-1]:.2f} ms at 100k postings, "
                 f"{p99['10k'][-1]:.2f} ms at 10k (p50 {p50['100k'][-1]:.2f} / "
                 f"{p50['10k'][-1]:.2f}; {queries_per_rep} queries each, slices of {slice_size})")
+
+        summary = growth_in_slices(
+            lambda size, ids: query_times_ms(dbs[size], ids),
+            lambda rep: {size: random.Random(rep).choices(ids, k=queries_per_rep)
+                         for size, ids in every.items()},
+            "10k", "100k", reps, slice_size, report)
     finally:
         for db in dbs.values():
             db.close()
-    small, large = Figure.of(p99["10k"]), Figure.of(p99["100k"])
-    ratio = statistics.median(ratios)
     return {"postings_small": SMALL, "postings_large": LARGE, "job_seekers": SEEKERS,
-            "p99_ms_10k": round(small.median, 2), "p99_ms_10k_min": round(small.low, 2),
-            "p99_ms_10k_max": round(small.high, 2), "p99_ms_100k": round(large.median, 2),
-            "p99_ms_100k_min": round(large.low, 2), "p99_ms_100k_max": round(large.high, 2),
-            "p50_ms_10k": round(statistics.median(p50["10k"]), 2),
-            "p50_ms_100k": round(statistics.median(p50["100k"]), 2),
-            "ratio": round(ratio, 3), "ratio_min": round(min(ratios), 3),
-            "ratio_max": round(max(ratios), 3), "target": 2.0, "met": ratio <= 2.0}
+            **summary, "target": 2.0, "met": summary["ratio"] <= 2.0}

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from bench import paths, web
-from bench.stats import Figure, percentile
+from bench.stats import growth_in_slices, percentile
 
 
 def feed_list(feed, size: int = 4000) -> list[str]:
@@ -62,31 +62,15 @@ def growth(small_store, large_store, reps: int, say: Callable[[str], None],
     """
     stores = {"10k": small_store, "1m": large_store}
     every = {size: paths.registered_streams(store) for size, store in stores.items()}
-    p99 = {"10k": [], "1m": []}
-    p50 = {"10k": [], "1m": []}
-    ratios = []
-    for rep in range(reps):
-        picks = {size: random.Random(rep).sample(streams, files)
-                 for size, streams in every.items()}
-        times = {"10k": [], "1m": []}
-        for k, start in enumerate(range(0, files, slice_size)):
-            order = ("10k", "1m") if k % 2 == 0 else ("1m", "10k")
-            for size in order:
-                times[size].extend(paths.load_times_ms(stores[size],
-                                                       picks[size][start:start + slice_size]))
-        for size in times:
-            p99[size].append(percentile(times[size], 99))
-            p50[size].append(percentile(times[size], 50))
-        ratios.append(p99["1m"][-1] / p99["10k"][-1])
+
+    def report(rep: int, p99: dict, p50: dict) -> None:
         say(f"file load #{rep + 1}: p99 {p99['1m'][-1]:.2f} ms at 1M events, "
             f"{p99['10k'][-1]:.2f} ms at 10k (p50 {p50['1m'][-1]:.2f} / {p50['10k'][-1]:.2f}; "
             f"{files} files each, interleaved in slices of {slice_size})")
-    small, large = Figure.of(p99["10k"]), Figure.of(p99["1m"])
-    ratio = statistics.median(ratios)
-    return {"p99_ms_10k": round(small.median, 2), "p99_ms_10k_min": round(small.low, 2),
-            "p99_ms_10k_max": round(small.high, 2), "p99_ms_1m": round(large.median, 2),
-            "p99_ms_1m_min": round(large.low, 2), "p99_ms_1m_max": round(large.high, 2),
-            "p50_ms_10k": round(statistics.median(p50["10k"]), 2),
-            "p50_ms_1m": round(statistics.median(p50["1m"]), 2),
-            "ratio": round(ratio, 3), "ratio_min": round(min(ratios), 3),
-            "ratio_max": round(max(ratios), 3), "target": 1.5, "met": ratio <= 1.5}
+
+    summary = growth_in_slices(
+        lambda size, streams: paths.load_times_ms(stores[size], streams),
+        lambda rep: {size: random.Random(rep).sample(streams, files)
+                     for size, streams in every.items()},
+        "10k", "1m", reps, slice_size, report)
+    return {**summary, "target": 1.5, "met": summary["ratio"] <= 1.5}

@@ -76,3 +76,39 @@ def row(name: str, ceiling_name: str, ours_runs: list[float], ceiling_runs: list
         "ratio": round(ratio, 3), "ratio_min": round(min(ratios), 3),
         "ratio_max": round(max(ratios), 3), "target": target, "met": ratio >= target,
     }
+
+
+def growth_in_slices(measure: Callable[[str, list], list[float]],
+                     picks_of: Callable[[int], dict[str, list]], small: str, large: str,
+                     reps: int, slice_size: int,
+                     report: Callable[[int, dict, dict], None]) -> dict:
+    """How a latency grows with the data: `measure(size, items)` gives one time in ms per item
+    against the `small` or the `large` data set; both stand side by side and are read in
+    alternating slices of `slice_size` items (the order flipping each slice), so other work on
+    the machine falls on both alike. Each repetition measures `picks_of(rep)[size]` of each and
+    takes their p99 and p50 (`report(rep, p99, p50)` after each); the growth is the p99 ratio
+    per repetition, then its median. Returns the summary fields, named by size."""
+    p99: dict[str, list[float]] = {small: [], large: []}
+    p50: dict[str, list[float]] = {small: [], large: []}
+    ratios = []
+    for rep in range(reps):
+        picks = picks_of(rep)
+        times: dict[str, list[float]] = {small: [], large: []}
+        for k, start in enumerate(range(0, len(picks[small]), slice_size)):
+            order = (small, large) if k % 2 == 0 else (large, small)
+            for size in order:
+                times[size].extend(measure(size, picks[size][start:start + slice_size]))
+        for size in times:
+            p99[size].append(percentile(times[size], 99))
+            p50[size].append(percentile(times[size], 50))
+        ratios.append(p99[large][-1] / p99[small][-1])
+        report(rep, p99, p50)
+    lows, highs = Figure.of(p99[small]), Figure.of(p99[large])
+    return {f"p99_ms_{small}": round(lows.median, 2), f"p99_ms_{small}_min": round(lows.low, 2),
+            f"p99_ms_{small}_max": round(lows.high, 2),
+            f"p99_ms_{large}": round(highs.median, 2), f"p99_ms_{large}_min": round(highs.low, 2),
+            f"p99_ms_{large}_max": round(highs.high, 2),
+            f"p50_ms_{small}": round(statistics.median(p50[small]), 2),
+            f"p50_ms_{large}": round(statistics.median(p50[large]), 2),
+            "ratio": round(statistics.median(ratios), 3), "ratio_min": round(min(ratios), 3),
+            "ratio_max": round(max(ratios), 3)}

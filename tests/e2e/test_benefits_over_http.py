@@ -1,27 +1,16 @@
 """Hardship relief over HTTP, from application to disbursement by three people; an offer from a survivor tie."""
 import json
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pika
 import pytest
-import requests
 
 from tests.conftest import wait_until
+from tests.e2e.callers import session, shanghai_today
 from tests.factories import veteran_payload
 
 STATION = "澧浦镇退役军人服务站"
 CIRCUMSTANCES = "妻子患尿毒症，每周透析三次，自付医疗费用较高"
-
-
-def _today() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
-
-
-def session(system, roles, subject, **claims) -> requests.Session:
-    http = requests.Session()
-    http.headers["Authorization"] = "Bearer " + system["token"](roles, subject, **claims)
-    return http
 
 
 @pytest.fixture
@@ -54,7 +43,7 @@ def test_one_relief_from_application_to_disbursement_by_three_people(system, pro
     handler = session(system, ["station_worker"], "worker-e2e", stations=[STATION])
     reviewer = session(system, ["benefits_officer"], "officer-e2e")
     approver = session(system, ["approver"], "approver-e2e")
-    today = _today()
+    today = shanghai_today()
 
     applied = handler.post(f"{base}/benefits/relief-applications", timeout=15, json={
         "veteran_id": veteran_id, "trigger": "illness", "amount_asked_fen": 800_000,

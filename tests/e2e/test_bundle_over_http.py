@@ -12,28 +12,16 @@ counted into a year whose holidays are not published yet, so the card's whole fl
 disability pension's (whose yearly figures the shipped table does not hold for every year), is
 tested with a moved clock in tests/integration/test_bundle.py.
 """
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
-
-import requests
+from datetime import timedelta
 
 from tests.conftest import wait_until
+from tests.e2e.callers import session, shanghai_today
 from tests.factories import veteran_payload
 
 STATION = "曹宅镇退役军人服务站"
 EXTERNAL = {"household_registration": "public_security", "id_card": "public_security",
             "pension_insurance": "hr_social_security", "medical_insurance": "medical_insurance",
             "party_membership": "party_organisation"}
-
-
-def _today() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
-
-
-def session(system, roles, subject, **claims) -> requests.Session:
-    http = requests.Session()
-    http.headers["Authorization"] = "Bearer " + system["token"](roles, subject, **claims)
-    return http
 
 
 def matters(http, base, bundle_id) -> dict:
@@ -63,7 +51,7 @@ def test_one_soldiers_bundle_from_submission_to_complete(system):
     worker = session(system, ["station_worker"], "worker-e2e", stations=[STATION])
     departments = {name: session(system, ["department"], f"{name}-e2e", department=name)
                    for name in set(EXTERNAL.values())}
-    today = _today()
+    today = shanghai_today()
 
     # -- submission: once; a retry gets the first; a second bundle is refused naming it -------
     form = {"discharge_approved_on": (today - timedelta(days=10)).isoformat(),

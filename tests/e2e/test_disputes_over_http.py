@@ -1,22 +1,17 @@
 """A petition over HTTP: lodged, accepted, extended, answered, reviewed; on the bus without its contents."""
 import json
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pika
 import pytest
-import requests
 
 from tests.conftest import wait_until
+from tests.e2e.callers import session, shanghai_today
 from tests.factories import veteran_payload
 
 STATION = "东孝街道退役军人服务站"
 PETITIONER = "周卫国"
 REQUEST = "请求核实1998年转业时的工龄认定，补缴养老保险"
-
-
-def _today() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 @pytest.fixture
@@ -31,12 +26,6 @@ def probe(system, amqp_uri):
     connection.close()
 
 
-def session(system, roles, subject, **claims) -> requests.Session:
-    http = requests.Session()
-    http.headers["Authorization"] = "Bearer " + system["token"](roles, subject, **claims)
-    return http
-
-
 def test_a_petition_lodged_accepted_extended_answered_and_reviewed(system, probe):
     base = f"{system['base']}/api/v1"
     registered = system["http"].post(f"{base}/veterans", timeout=15,
@@ -46,7 +35,7 @@ def test_a_petition_lodged_accepted_extended_answered_and_reviewed(system, probe
     officer = session(system, ["disputes_officer"], "officer-e2e")
     approver = session(system, ["approver"], "approver-e2e")
     veteran = session(system, ["veteran"], "veteran-e2e", veteran_id=veteran_id)
-    today = _today()
+    today = shanghai_today()
 
     lodged = officer.post(f"{base}/disputes/petitions", timeout=15, json={
         "veteran_id": veteran_id, "service_station": STATION, "channel": "letter",

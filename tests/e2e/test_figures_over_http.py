@@ -1,13 +1,12 @@
 """The bureau's figures over HTTP: facts made through the API, a report published, a late correction seen."""
 import io
 import uuid
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import openpyxl
-import requests
 
 from tests.conftest import wait_until
+from tests.e2e.callers import session, shanghai_today
 from tests.factories import veteran_payload
 
 # A station of this test's own, so figures filtered by it count this test's facts only.
@@ -15,16 +14,6 @@ _OWN = uuid.uuid4().hex[:6]
 STATION = f"东孝街道{_OWN}社区退役军人服务站"
 TOWNSHIP = f"东孝街道{_OWN}"   # and a township of its own, for the township's figures
 OTHER_STATION = "孝顺镇退役军人服务站"
-
-
-def _today() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
-
-
-def session(system, roles, subject, **claims) -> requests.Session:
-    http = requests.Session()
-    http.headers["Authorization"] = "Bearer " + system["token"](roles, subject, **claims)
-    return http
 
 
 def _register(system, base) -> str:
@@ -41,7 +30,7 @@ def _register(system, base) -> str:
 
 def test_figures_a_published_report_and_a_late_correction(system):
     base = f"{system['base']}/api/v1"
-    year = _today().year
+    year = shanghai_today().year
     period = {"from": f"{year}-01-01", "to": f"{year}-12-31"}
     leader = session(system, ["leader"], "leader-figures")
     worker = session(system, ["station_worker"], "worker-figures", stations=[STATION])

@@ -157,6 +157,36 @@ def api_read(service, handler: str, token: str, path: str, query: dict | None = 
     return response.status_code, body
 
 
+def api_write(service, handler: str, token: str, path: str, body: dict,
+              idempotency_key: str, method: str = "POST", if_match: str | None = None,
+              **params) -> tuple[int, dict]:
+    """Run one of the API's write handlers as the signed-in person, as api_read does for reads:
+    the same contracts, rules, four-eyes checks and audit entries as the API. The form's
+    idempotency key (minted when the form was rendered, see form_key) makes a form sent twice
+    (a double click, a reload after a lost answer) one change, answered the same both times."""
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": idempotency_key}
+    if if_match is not None:
+        headers["If-Match"] = if_match
+    environ = EnvironBuilder(path=path, method=method, headers=headers,
+                             data=json.dumps(body, ensure_ascii=False).encode(),
+                             content_type="application/json").get_environ()
+    response = getattr(service, handler)(Request(environ), **params)
+    try:
+        reply = json.loads(response.get_data())
+    except ValueError:
+        reply = {}
+    return response.status_code, reply
+
+
+def form_key(request: Request) -> str:
+    """The idempotency key a form carries in a hidden field: the one it was rendered with when the
+    browser sends it back (a well-formed one), else a new one for a newly rendered form."""
+    sent = request.form.get("idempotency_key", "") if request.method == "POST" else ""
+    if 8 <= len(sent) <= 128 and sent.replace("-", "").replace("_", "").isalnum():
+        return sent
+    return f"portal-{uuid.uuid4()}"
+
+
 # -- sign-in and sign-out ----------------------------------------------------------------------
 
 def sign_in_page(service, request: Request) -> Response:
@@ -247,8 +277,11 @@ def home(service, request: Request) -> Response:
         return redirect("/signin")
     principal, token = current
     if not access.page_grants("veteran_home", principal.roles):
-        return refused(request, 403, "此页面不对您的角色开放",
-                       "您的角色没有个人主页。工作人员工作台和领导驾驶舱尚在建设中。")
+        # Staff and leaders have a start page of their own, when PAGES gives them one.
+        for page, start in (("staff_workbench", "/staff"), ("leader_dashboard", "/dashboard")):
+            if access.page_grants(page, principal.roles):
+                return redirect(start)
+        return refused(request, 403, "此页面不对您的角色开放", "您的角色没有可用的页面。")
     veteran_id = principal.veteran_id or ""
     file_status, file = api_read(service, "get_veteran", token, f"/api/v1/veterans/{veteran_id}",
                                  veteran_id=veteran_id)

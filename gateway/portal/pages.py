@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import re
 import secrets
 import uuid
 from pathlib import Path
@@ -32,9 +33,10 @@ STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; char
 SESSION_MINUTES = 60
 TEXT_SIZE_DAYS = 365
 SUBJECT_MAX = 100
-# Where the text-size switch may send the browser back to: our own pages only, never a URL
-# from the form (an open redirect).
-RETURN_PATHS = ("/", "/signin")
+# Where the text-size switch may send the browser back to: a path of our own pages only (letters,
+# digits, '/', '-', '_'), never a URL from the form (an open redirect: "//evil", "/\\evil",
+# "https:"), never a query (it could carry anything).
+RETURN_PATH = re.compile(r"/(?:[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*/?)?")
 SIGN_IN_ROLES = tuple(r for r in ("veteran", "station_worker", "registry_clerk",
                                   "placement_officer", "benefits_officer", "disputes_officer",
                                   "employment_officer", "approver", "leader", "auditor",
@@ -259,7 +261,7 @@ def text_size(service, request: Request) -> Response:
     if not csrf_ok(request):
         return forged(request)
     back = request.form.get("back", "/")
-    response = redirect(back if back in RETURN_PATHS else "/")
+    response = redirect(back if RETURN_PATH.fullmatch(back) else "/")
     if request.form.get("size") == "large":
         response.set_cookie("vetlife_text_size", "large", max_age=TEXT_SIZE_DAYS * 86400,
                             httponly=True, samesite="Lax", secure=secure_cookies(request),

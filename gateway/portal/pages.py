@@ -28,7 +28,10 @@ log = structlog.get_logger("vetlife.gateway")
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                ".svg": "image/svg+xml"}
+                ".svg": "image/svg+xml",
+                # The vendored chart library's licence and notice (Apache-2.0 asks they travel
+                # with it): plain text, served as text, never sniffed into anything else.
+                ".txt": "text/plain; charset=utf-8"}
 
 SESSION_MINUTES = 60
 TEXT_SIZE_DAYS = 365

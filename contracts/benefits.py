@@ -652,10 +652,22 @@ class _Boolean(fields.Boolean):
     truthy, falsy = {"true", True}, {"false", False}
 
 
+RELIEF_QUEUES = ("mine", "others", "done")
+RELIEF_SORTS = ("state_since", "applied_on", "amount_asked_fen")
+
+
 class ListReliefQuery(Schema):
     station = _station_filter()
     state = _choice(RELIEF_STATES)
     trigger = _choice(RELIEF_TRIGGERS)
+    queue = _choice(RELIEF_QUEUES, metadata={
+        "description": "mine: open and its next step is yours to take (your role runs it and "
+                       "four eyes lets you); others: open, waiting on someone else; done: "
+                       "rejected or closed"})
+    sort = _choice(RELIEF_SORTS, metadata={
+        "description": "state_since: since when it is in its state (days waiting); none: the "
+                       "newest first"})
+    order = _choice(("asc", "desc"), load_default="asc")
     page, page_size = _page(), _page_size()
 
 
@@ -747,7 +759,11 @@ ReliefApplicationReply = _reply(
     objections=_o(_b()), decision=_ns(), decided_by=_ns(), decided_on=_nd(),
     approved_fen=_ni(), cap_fen=_ni(), cap_basis=_ns(), special=_o(_b()), special_reason=_ns(),
     rejection_reason=_ns(), paid_fen=_ni(), paid_on=_nd(), reference=_ns(),
-    disbursed_by=_ns(), closed_on=_nd(), closing_note=_ns())
+    disbursed_by=_ns(), closed_on=_nd(), closing_note=_ns(),
+    next_steps=fields.List(fields.String(), required=True, metadata={
+        "description": "the steps the caller may take now (review, decide, disburse, close): "
+                       "their roles run it and four eyes lets them (never the handler or the "
+                       "reviewer a decision)"}))
 
 EntitlementReply = _reply(
     "EntitlementReply", entitlement_id=_s(), veteran_id=_s(), station=_s(), township=_s(),
@@ -815,6 +831,12 @@ class ReliefSummary(Schema):
     application_id, veteran_id, station, state, trigger = _s(), _s(), _s(), _s(), _s()
     amount_asked_fen, approved_fen, paid_fen = _i(), _ni(), _ni()
     applied_on, paid_on = _d(), _nd()
+    state_since = fields.Date(allow_none=True, metadata={
+        "description": "the day it entered its state: its days waiting count from it"})
+    next_step = fields.String(allow_none=True, metadata={
+        "description": "review, decide, disburse or close; null once rejected or closed"})
+    yours = fields.Boolean(metadata={
+        "description": "lists only: the next step is the caller's to take"})
 
 
 class EntitlementSummary(Schema):

@@ -17,6 +17,7 @@ from chassis.envelope import Metadata, NewEvent, RecordedEvent, new_id
 from chassis.errors import ClaimTaken, StreamVersionConflict
 from chassis.projection import ProjectionRunner
 from chassis.store import PostgresEventStore, request_digest
+from contracts import access
 from contracts import benefits as contract
 from services.benefits import projections, views
 from services.benefits.domain import card as cards
@@ -608,8 +609,22 @@ class Benefits:
     def get_relief(self, application_id: str, caller: Caller) -> dict:
         case, recorded = self.case(relief.ReliefApplication, application_id, caller,
                                    "relief application")
-        return views.relief_view(recorded, self.deadlines(case.case_id),
+        view = views.relief_view(recorded, self.deadlines(case.case_id),
                                  self.show_personal(caller))
+        # What the caller may do next, by the rule the step itself applies (a page shows only
+        # these controls: the approve button is absent for the case's handler and reviewer).
+        view["next_steps"] = case.next_steps(Actor(caller.subject, caller.roles),
+                                             lambda operation: bool(access.grants(operation,
+                                                                                  caller.roles)))
+        return view
+
+    def list_relief(self, caller: Caller, **params) -> dict:
+        """The relief list, with which rows' next step is the caller's (the staff queues)."""
+        steps = {state: relief.BARRED_HANDS.get(step, ())
+                 for state, (step, operation) in relief.STEPS.items()
+                 if access.grants(operation, caller.roles)}
+        return self.listing("relief_list", projections.list_relief, caller,
+                            subject=caller.subject, steps=steps, **params)
 
     def get_entitlement(self, entitlement_id: str, caller: Caller) -> dict:
         case, recorded = self.case(entitlements.Entitlement, entitlement_id, caller,

@@ -36,33 +36,40 @@ class _Tables:
 
 
 class ReliefList(_Tables):
+    """`state_since` is the day of the step that put the application in its state (the day it
+    was received, reviewed, decided, paid, closed): a staff queue's days waiting count from it."""
+
     name, tables = "relief_list", ("relief_list",)
 
     def _ReliefApplied(self, cur, d, e):
         cur.execute(
             f"INSERT INTO {self.t['relief_list']} (application_id, veteran_id, station, state, "
-            "trigger, amount_asked_fen, applied_on, position) "
-            "VALUES (%s, %s, %s, 'applied', %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            "trigger, amount_asked_fen, applied_on, position, state_since, handled_by) "
+            "VALUES (%s, %s, %s, 'applied', %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
             (d["application_id"], d["veteran_id"], d["station"], d["trigger"],
-             d["amount_asked_fen"], d["applied_on"], e.position))
+             d["amount_asked_fen"], d["applied_on"], e.position, d["applied_on"],
+             d["handled_by"]))
 
     def _ReliefReviewed(self, cur, d, e):
-        self._set(cur, "relief_list", "application_id", d["application_id"], state="reviewed")
+        self._set(cur, "relief_list", "application_id", d["application_id"], state="reviewed",
+                  state_since=d["reviewed_on"], reviewed_by=d["reviewed_by"])
 
     def _ReliefApproved(self, cur, d, e):
         self._set(cur, "relief_list", "application_id", d["application_id"], state="approved",
-                  approved_fen=d["approved_fen"], decided_on=d["decided_on"])
+                  approved_fen=d["approved_fen"], decided_on=d["decided_on"],
+                  state_since=d["decided_on"])
 
     def _ReliefRejected(self, cur, d, e):
         self._set(cur, "relief_list", "application_id", d["application_id"], state="rejected",
-                  decided_on=d["decided_on"])
+                  decided_on=d["decided_on"], state_since=d["decided_on"])
 
     def _ReliefDisbursed(self, cur, d, e):
         self._set(cur, "relief_list", "application_id", d["application_id"], state="disbursed",
-                  paid_fen=d["paid_fen"], paid_on=d["paid_on"])
+                  paid_fen=d["paid_fen"], paid_on=d["paid_on"], state_since=d["paid_on"])
 
     def _ReliefClosed(self, cur, d, e):
-        self._set(cur, "relief_list", "application_id", d["application_id"], state="closed")
+        self._set(cur, "relief_list", "application_id", d["application_id"], state="closed",
+                  state_since=d["closed_on"])
 
 
 class EntitlementList(_Tables):
@@ -262,7 +269,9 @@ def _page(cur, table: str, columns: str, clause: str, args: list, page: int,
 
 
 RELIEF_COLUMNS = ("application_id, veteran_id, station, state, trigger, amount_asked_fen, "
-                  "approved_fen, paid_fen, applied_on, paid_on")
+                  "approved_fen, paid_fen, applied_on, paid_on, state_since, "
+                  "CASE state WHEN 'applied' THEN 'review' WHEN 'reviewed' THEN 'decide' "
+                  "WHEN 'approved' THEN 'disburse' WHEN 'disbursed' THEN 'close' END AS next_step")
 ENTITLEMENT_COLUMNS = ("entitlement_id, veteran_id, station, kind, state, amount_fen, "
                        "confirmation_due_on, confirmation_overdue, applied_on")
 CARD_COLUMNS = ("card_id, veteran_id, station, category, state, applied_on, filing_due_on, "
@@ -271,9 +280,40 @@ OFFER_COLUMNS = ("offer_id, veteran_id, station, kind, rule, article, state, ope
                  "answer_due_on, (state = 'open' AND (unanswered OR answer_due_on < %s)) AS overdue")
 
 
-def list_relief(cur, stations, station=None, state=None, trigger=None, page=1, page_size=20):
+RELIEF_OPEN = ("applied", "reviewed", "approved", "disbursed")
+# The subjects a step's four eyes compares, as the domain names them (ReliefApplication.
+# earlier_hands), and the columns that hold them.
+RELIEF_HANDS = {"handler": "handled_by", "reviewer": "reviewed_by"}
+
+
+def list_relief(cur, stations, station=None, state=None, trigger=None, page=1, page_size=20,
+                queue=None, sort=None, order="asc", subject=None, steps=None):
+    """A page of applications. `steps` maps each state whose step the caller's roles run to the
+    hands that may not take it (four eyes): from it, which rows are the caller's (`yours`) and
+    the queues mine (yours and open), others (open, not yours) and done."""
     clause, args = _where(stations, {"station": station, "state": state, "trigger": trigger})
-    return _page(cur, "relief_list", RELIEF_COLUMNS, clause, args, page, page_size)
+    yours, yours_args = ["false"], []
+    for step_state, hands in (steps or {}).items():
+        barred = "".join(f" AND {RELIEF_HANDS[h]} IS DISTINCT FROM %s" for h in hands)
+        yours.append(f"(state = %s{barred})")
+        yours_args += [step_state, *[subject] * len(hands)]
+    mine = f"({' OR '.join(yours)})"
+    if queue is not None:
+        condition = {"mine": mine, "others": f"(state = ANY(%s) AND NOT {mine})",
+                     "done": "NOT (state = ANY(%s))"}[queue]
+        clause += (" AND " if clause else "WHERE ") + condition
+        args += {"mine": yours_args, "others": [list(RELIEF_OPEN), *yours_args],
+                 "done": [list(RELIEF_OPEN)]}[queue]
+    cur.execute(f"SELECT count(*) FROM relief_list {clause}", args)
+    total = cur.fetchone()[0]
+    # The sort column is one of the contract's names, never the caller's text.
+    ordering = (f"{sort} {'DESC' if order == 'desc' else 'ASC'} NULLS LAST, application_id"
+                if sort in ("state_since", "applied_on", "amount_asked_fen")
+                else "position DESC")
+    cur.execute(f"SELECT {RELIEF_COLUMNS}, {mine} AS yours FROM relief_list {clause} "
+                f"ORDER BY {ordering} LIMIT %s OFFSET %s",
+                [*yours_args, *args, page_size, (page - 1) * page_size])
+    return {"items": _rows(cur), "page": page, "page_size": page_size, "total": total}
 
 
 def list_entitlements(cur, stations, station=None, kind=None, state=None, overdue=None, page=1,
@@ -343,6 +383,21 @@ def priority_beneficiaries(cur, stations, station=None, page=1, page_size=20) ->
                 [*args, page_size, (page - 1) * page_size])
     items = [{**row, "yearly_fen": int(row["yearly_fen"] or 0)} for row in _rows(cur)]
     return {"items": items, "page": page, "page_size": page_size, "total": total}
+
+
+# Each part of veteran_overview: the read model that lists the veteran's cases, and its id.
+_VETERAN_STREAMS = {"relief": ("relief_list", "application_id"),
+                    "entitlements": ("entitlement_list", "entitlement_id"),
+                    "cards": ("card_list", "card_id"), "offers": ("offer_list", "offer_id"),
+                    "visits": ("visit_list", "visit_id")}
+
+
+def veteran_streams(cur, part: str, veteran_id: str) -> list[str]:
+    """The streams of one part of veteran_overview for the veteran, in the order it lists them."""
+    table, key = _VETERAN_STREAMS[part]
+    cur.execute(f"SELECT {key} FROM {table} WHERE veteran_id = %s ORDER BY position",
+                (veteran_id,))
+    return [row[0] for row in cur.fetchall()]
 
 
 def veteran_overview(cur, veteran_id: str, today: date) -> dict:

@@ -193,7 +193,6 @@ CASE_READS = {
     "get_visit": (contract.VisitReply, "visit_id"),
 }
 LISTS = {
-    "list_relief": ("relief_list", projections.list_relief, contract.ReliefList, False),
     "list_entitlements": ("entitlement_list", projections.list_entitlements,
                           contract.EntitlementList, False),
     "list_cards": ("card_list", projections.list_cards, contract.CardList, False),
@@ -208,6 +207,14 @@ for _name, (_reply_schema, _param) in CASE_READS.items():
     setattr(BenefitsService, _name, _case_read(_name, _reply_schema, _param))
 for _name, (_projection, _fn, _reply_schema, _today) in LISTS.items():
     setattr(BenefitsService, _name, _list(_name, _projection, _fn, _reply_schema, _today))
+
+
+@rpc
+@on_the_wire
+def list_relief(self, params, body, query, caller):
+    listed = self.benefits.list_relief(Caller.from_dict(caller),
+                                       **self._query("list_relief", query))
+    return instance(contract.ReliefList).dump(listed)
 
 
 @rpc
@@ -237,5 +244,5 @@ def benefits_figures(self, params, body, query, caller):
         period.get("from_", today.replace(month=1, day=1)), period.get("to", today)))
 
 
-for _fn in (list_campaigns, veteran_benefits, benefits_figures):
+for _fn in (list_relief, list_campaigns, veteran_benefits, benefits_figures):
     setattr(BenefitsService, _fn.__name__, _fn)

@@ -224,3 +224,26 @@ def test_a_paper_application_is_dated_the_day_it_was_received(received_on, allow
         with pytest.raises(InvalidRequest) as refused:
             apply_for_relief(command, "r-3", TODAY)
         assert "received_on" in refused.value.fields
+
+
+def runs(*operations):
+    return lambda operation: operation in operations
+
+
+@pytest.mark.parametrize("case, actor, operations, expected", [
+    (applied, OFFICER, ("review_relief",), ["review"]),
+    (applied, APPROVER, ("decide_relief",), []),
+    (reviewed, APPROVER, ("decide_relief",), ["decide"]),
+    # Four eyes, by the decision's own check: the reviewer and the handler never see it.
+    (reviewed, OFFICER, ("decide_relief", "review_relief"), []),
+    (reviewed, Actor(HANDLER.subject, ("approver",)), ("decide_relief",), []),
+    (approved, OFFICER, ("disburse_relief",), ["disburse"]),
+    (approved, APPROVER, ("decide_relief",), []),
+    (disbursed, OFFICER, ("close_relief",), ["close"]),
+])
+def test_next_steps_are_the_steps_the_person_may_take_now(case, actor, operations, expected):
+    built = case()
+    assert built.next_steps(actor, runs(*operations)) == expected
+    if expected == [] and built.state == "reviewed" and "decide_relief" in operations:
+        with pytest.raises(NotYourStep):
+            built.decide(approve(actor=actor), STANDARDS, TODAY)

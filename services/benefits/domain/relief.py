@@ -1,10 +1,11 @@
 """Hardship relief 困难帮扶: apply → review on the notice → decide (four eyes, capped) → pay once → close."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .case import Actor, Case, Clocks, VeteranFacts, not_after, one_of, second_person, text
-from .errors import InvalidRequest, Problems
+from .errors import InvalidRequest, NotYourStep, Problems
 from .events import (
     Event,
     ReliefApplied,
@@ -24,6 +25,14 @@ RECEIVED_WITHIN_DAYS = 90
 APPLIED, REVIEWED, APPROVED, REJECTED, DISBURSED, CLOSED = (
     "applied", "reviewed", "approved", "rejected", "disbursed", "closed")
 STATES = (APPLIED, REVIEWED, APPROVED, REJECTED, DISBURSED, CLOSED)
+# Each step of an application: the state it needs and the operation that takes it (whose roles
+# contracts/access.py names). The decision alone is barred to the case's earlier hands (four
+# eyes); a staff list and a case read say who may take the next step with this same table.
+STEPS = {APPLIED: ("review", "review_relief"), REVIEWED: ("decide", "decide_relief"),
+         APPROVED: ("disburse", "disburse_relief"), DISBURSED: ("close", "close_relief")}
+# Four eyes: the hands whose subject may not take a step, and where the case keeps each.
+BARRED_HANDS = {"decide": ("handler", "reviewer")}
+HAND_SUBJECTS = {"handler": "handled_by", "reviewer": "reviewed_by"}
 
 
 @dataclass(frozen=True)
@@ -170,7 +179,7 @@ class ReliefApplication(Case):
     def decide(self, cmd: DecideRelief, standards: StandardsTable, today: date) -> list[Event]:
         """Approve (within the cap) or reject: an approver who neither handled nor reviewed it."""
         self.require_state("a decision", REVIEWED)
-        second_person(cmd.actor, "decide", handler=self.handled_by, reviewer=self.reviewed_by)
+        second_person(cmd.actor, "decide", **self.earlier_hands("decide"))
         problems = Problems()
         decision = one_of(problems, "decision", cmd.decision, DECISIONS)
         problems.raise_if_any()
@@ -222,6 +231,22 @@ class ReliefApplication(Case):
         problems.raise_if_any()
         return [ReliefClosed(application_id=self.case_id, veteran_id=self.veteran_id,
                              closed_by=cmd.actor.subject, note=note, closed_on=today)]
+
+    def earlier_hands(self, step: str) -> dict[str, str | None]:
+        """Who may not take `step` because they took an earlier one (BARRED_HANDS)."""
+        return {hand: getattr(self, HAND_SUBJECTS[hand]) for hand in BARRED_HANDS.get(step, ())}
+
+    def next_steps(self, actor: Actor, may_run: Callable[[str], bool]) -> list[str]:
+        """The steps this person may take now: the state's step, if their roles run its
+        operation (`may_run`) and the four-eyes check the step itself makes lets them."""
+        step = STEPS.get(self.state or "")
+        if step is None or not may_run(step[1]):
+            return []
+        try:
+            second_person(actor, step[0], **self.earlier_hands(step[0]))
+        except NotYourStep:
+            return []
+        return [step[0]]
 
     @staticmethod
     def clocks(events: list[Event]) -> Clocks:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from chassis.envelope import NewEvent, RecordedEvent
+from chassis.on_a_day import OnADay
 from contracts import instance, stations
 from contracts.commands import StreamCommand
 from contracts.publication import Derivation, Publication, present, year_of
@@ -440,6 +441,16 @@ class FileOnDateQuery(Schema):
                     if data.get(name) is not None and data[name] > today}
         if problems:
             raise ValidationError(problems)
+
+
+def on_a_day(as_of: str | None = None, effective_on: str | None = None) -> OnADay | None:
+    """The day(s) a service's read is asked for (the overview passes them on), checked as the
+    file's dated read checks them: a 400 naming the parameter. None: no day, today's read."""
+    given = {name: value for name, value in (("as_of", as_of), ("effective_on", effective_on))
+             if value is not None}
+    if not given:
+        return None
+    return OnADay(**instance(FileOnDateQuery).load(given))
 
 
 class ListVeteransQuery(Schema):

@@ -137,8 +137,9 @@ class Reader:
             schema = instance(route.query)
             query = schema.dump(schema.load(query or {}))
         proxy = getattr(self.gateway, route.service)
+        # A dated page passes its day(s) on: the service reads as it stood then.
         return getattr(proxy, operation).call_async(
-            params, None, query, self.caller(operation)).result()
+            params, None, query, self.caller(operation), **self.dates).result()
 
     def file(self) -> dict:
         return self.gateway.registry.get_veteran.call_async(self.veteran_id,
@@ -191,7 +192,8 @@ def _for_veteran(r: Reader, operation: str) -> dict:
     a veteran_id; otherwise paged through (what the caller reaches) and filtered here, stopping
     early enough to answer within the section's time. List rows hold no personal field."""
     query = ROUTES[operation].query
-    if "veteran_id" in query._declared_fields:
+    if "veteran_id" in query._declared_fields or r.dates:
+        # On a day the service answers one veteran's cases only (it reads their events).
         listed = r.rpc(operation, {}, {"veteran_id": r.veteran_id,
                                        "page_size": str(LIST_PAGE_SIZE)})
         items = [row for row in listed["items"] if row.get("veteran_id") == r.veteran_id]
@@ -220,6 +222,11 @@ def _read_proxy_cases(r: Reader) -> dict:
 
 def _read_employment(r: Reader) -> dict:
     params = {"veteran_id": r.veteran_id}
+    if r.dates:
+        # The matches are today's open postings, which is what a seeker can apply to now; the
+        # postings open on a past day are not, so a dated page shows none (null).
+        return {"job_seeker": _none_if_missing(lambda: r.rpc("get_job_seeker", params)),
+                "matches": None}
     seeker, matches = _both(
         lambda: _none_if_missing(lambda: r.rpc("get_job_seeker", params)),
         lambda: _none_if_missing(lambda: r.rpc("match_postings", params)))
@@ -263,9 +270,11 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 
-# The sections whose service reads them as they stood on a day; the others are not called for a
-# dated page rather than show today's state under a past day.
-DATED_SECTIONS = frozenset({"file"})
+# The sections whose service reads them as they stood on a day (docs/history.md); any other is
+# not called for a dated page rather than show today's state under a past day (not_dated).
+# Employment's matches stay today's: on a dated page they are null.
+DATED_SECTIONS = frozenset({"file", "placement", "benefits", "petitions", "proxy_cases",
+                            "employment", "bundles"})
 
 
 def _offered(section: Section, gateway) -> bool:
@@ -425,8 +434,15 @@ def openapi_paths(errors, json_content, parameters) -> dict:
         "summary": "the veteran's whole picture: the file and every service's part, each with "
                    "its status (ok, unavailable with a reason, or forbidden for your role) and "
                    "as_of; a service down never fails the page",
-        # as_of / effective_on: the file as it stood on a day (docs/history.md); the sections
-        # that cannot be read on a day are unavailable (not_dated).
+        "description": "With `as_of` and/or `effective_on` every section shows the veteran's "
+                       "file, cases and entitlements as they stood on that day: as known at "
+                       "the end of `as_of` (Asia/Shanghai), as in effect on `effective_on` "
+                       "(a case's step takes effect the day it was recorded); a case opened "
+                       "later is absent. Employment's `matches` are today's open postings "
+                       "only and null on a dated page; a dated placement case lists no "
+                       "`deadlines` (their state then is not kept).",
+        # as_of / effective_on: the file and every section as they stood on a day
+        # (docs/history.md); employment's matches are today's only, null on a dated page.
         "parameters": [*parameters, {"in": "query", "schema": FileOnDateQuery}],
         "responses": {"200": {"description": "the page", **json_content("VeteranOverview")},
                       **errors(400, 404, 401, 403, 503)}}}}

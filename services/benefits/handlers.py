@@ -15,6 +15,7 @@ from chassis.days import CalendarUnknown, WorkingCalendar, default_calendar
 from chassis.deadlines import Deadline, DeadlineChanges, deadlines_for
 from chassis.envelope import Metadata, NewEvent, RecordedEvent, new_id
 from chassis.errors import ClaimTaken, StreamVersionConflict
+from chassis.on_a_day import OnADay
 from chassis.projection import ProjectionRunner
 from chassis.store import PostgresEventStore, request_digest
 from contracts import access
@@ -671,14 +672,38 @@ class Benefits:
         with self.db.transaction() as cur:
             return query(cur, self.stations(caller), **params)
 
-    def veteran_benefits(self, veteran_id: str, caller: Caller) -> dict:
+    def veteran_benefits(self, veteran_id: str, caller: Caller, day: OnADay | None = None) -> dict:
+        """What the veteran holds now, or as it stood on `day` (docs/history.md): then each of
+        their cases is its events up to that day, shown as its own read shows it."""
         facts = self.veteran(veteran_id, caller)
         self.catch_up()
         with self.db.transaction() as cur:
-            overview = projections.veteran_overview(cur, facts.veteran_id, self.today())
+            if day is None:
+                overview = projections.veteran_overview(cur, facts.veteran_id, self.today())
+            else:
+                overview = self._overview_on(cur, facts.veteran_id, day)
         cards_ = overview.pop("cards")
         return {"veteran_id": facts.veteran_id, "station": facts.station,
                 "township": facts.township, "card": cards_[-1] if cards_ else None, **overview}
+
+    def _overview_on(self, cur, veteran_id: str, day: OnADay) -> dict:
+        """veteran_overview's rows as they stood on `day`: every case of the veteran the read
+        models name, cut to the events kept that day; one not opened by then is left out."""
+        out: dict = {}
+        for key, cls, view, summary in _SUMMARIES:
+            rows = []
+            for stream_id in projections.veteran_streams(cur, key, veteran_id):
+                recorded = day.events(self.store.read_stream_in(cur, stream_id))
+                if not recorded or CASES.get(recorded[0].event_type) is not cls:
+                    continue
+                # The command's own fold says whether the case was open; its read, what it showed.
+                if not cls.from_events(stream_id, (domain_event(r) for r in recorded)).exists:
+                    continue
+                rows.append(summary(view(recorded), day.day))
+            out[key] = rows
+        out["priority_beneficiary"] = any(
+            e["state"] == "active" and e["kind"] in PERIODIC_KINDS for e in out["entitlements"])
+        return out
 
     def figures(self, first: date, last: date) -> dict:
         """A period that ends before it starts holds nothing: every figure is 0."""
@@ -690,3 +715,31 @@ class Benefits:
 def _payment_claims(events: list[Event]) -> list[tuple[str, str]]:
     """A payment reference pays one grant once: claimed across every case."""
     return [(PAYMENT_REFERENCE, e.reference) for e in events if hasattr(e, "reference")]
+
+
+def _fields(schema, view: dict, **computed) -> dict:
+    return {name: computed[name] if name in computed else view.get(name)
+            for name in schema._declared_fields}
+
+
+# Per part of veteran_benefits: the read model that names the veteran's cases, the case's class,
+# its read's view (services/benefits/views.py) and the list row made from it on a day.
+_SUMMARIES = (
+    ("relief", relief.ReliefApplication,
+     lambda r: views.relief_view(r, [], True),
+     lambda v, day: _fields(contract.ReliefSummary, v)),
+    ("entitlements", entitlements.Entitlement,
+     lambda r: views.entitlement_view(r, [], True),
+     lambda v, day: _fields(contract.EntitlementSummary, v)),
+    ("cards", cards.Card,
+     lambda r: views.card_view(r, [], True),
+     lambda v, day: _fields(contract.CardSummary, v,
+                            overdue=v["filing_overdue"] or v["handout_overdue"])),
+    ("offers", offers.Offer,
+     lambda r: views.offer_view(r, [], True),
+     lambda v, day: _fields(contract.OfferSummary, v, overdue=v["state"] == "open" and (
+         v["unanswered"] or v["answer_due_on"] < day))),
+    ("visits", visiting.Visit,
+     lambda r: views.visit_view(r, True),
+     lambda v, day: _fields(contract.VisitSummary, v)),
+)

@@ -16,6 +16,7 @@ from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
 from contracts import benefits as contract
 from contracts import instance
+from contracts.registry import on_a_day
 from services.benefits import handlers, projections, report, standards
 from services.benefits.domain.errors import BenefitsError
 
@@ -229,8 +230,10 @@ def list_campaigns(self, params, body, query, caller):
 
 @rpc
 @on_the_wire
-def veteran_benefits(self, params, body, query, caller):
-    view = self.benefits.veteran_benefits(params["veteran_id"], Caller.from_dict(caller))
+def veteran_benefits(self, params, body, query, caller, as_of=None, effective_on=None):
+    # With `as_of` / `effective_on` (the overview on a day): as it stood then.
+    view = self.benefits.veteran_benefits(params["veteran_id"], Caller.from_dict(caller),
+                                          on_a_day(as_of, effective_on))
     return instance(contract.VeteranBenefitsReply).dump(view)
 
 

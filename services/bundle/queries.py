@@ -12,9 +12,12 @@ from datetime import date, datetime
 from chassis import notify
 from chassis.caller import Caller
 from chassis.envelope import RecordedEvent, public_actor
-from services.bundle.domain.bundle import Bundle, Matter
+from chassis.on_a_day import OnADay
+from services.bundle.domain.bundle import NOT_REQUESTED, Bundle, Matter
 from services.bundle.domain.catalogue import DEPARTMENT_NAMES, INTERNAL_DEPARTMENTS, Catalogue
-from services.bundle.handlers import OFFICER_DEPARTMENTS, department_only
+from services.bundle.domain.errors import InvalidBundle
+from services.bundle.handlers import OFFICER_DEPARTMENTS, department_only, visible
+from services.bundle.projections import fold
 
 # Free text and references: whoever may see the bundle whole sees them; the leader does not.
 PERSONAL_MATTER_FIELDS = ("reason", "refusal_reason", "next_step", "reference",
@@ -156,6 +159,41 @@ def list_bundles(cur, caller: Caller, *, status=None, station=None, department=N
               "submitted_on": r[4], "status": r[5], "overdue": r[6], "version": r[7],
               "completed_on": r[8], "matters": matters[r[0]]} for r in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+def bundles_on(cur, store, caller: Caller, day: OnADay, *, veteran_id=None, status=None,
+               station=None, department=None, overdue=None, page=1, page_size=20) -> dict:
+    """One veteran's bundles as they stood on `day` (the overview on a day, docs/history.md):
+    each bundle's events up to that day, folded as a command folds them, shown as list_bundles
+    shows a row; a bundle not submitted by then is left out, one the caller may not see too."""
+    if veteran_id is None:
+        raise InvalidBundle("a list on a day is one veteran's: give veteran_id",
+                             {"veteran_id": ["required with as_of or effective_on"]})
+    cur.execute("SELECT bundle_id FROM bundle_list WHERE veteran_id = %s "
+                "ORDER BY submitted_on DESC, bundle_id", (veteran_id,))
+    forced = _reach(caller)["forced_department"]
+    items = []
+    for (bundle_id,) in cur.fetchall():
+        bundle = fold(bundle_id, day.events(store.read_stream_in(cur, bundle_id)))
+        if not visible(bundle, caller):
+            continue
+        matters = [{"matter": m.key, "department": m.department, "status": m.shown_status,
+                    "due_on": m.due_on, "overdue": m.is_open and m.overdue,
+                    "attention": m.attention}
+                   for m in sorted(bundle.matters.values(), key=lambda m: m.key)
+                   if m.status not in NOT_REQUESTED and forced in (None, m.department)]
+        if (status not in (None, bundle.status) or station not in (None, bundle.station)
+                or overdue not in (None, bundle.overdue)
+                or department not in (None, *(m["department"] for m in matters))):
+            continue
+        items.append({"bundle_id": bundle.bundle_id, "veteran_id": bundle.veteran_id,
+                      "station": bundle.station, "township": bundle.township,
+                      "submitted_on": bundle.submitted_on, "status": bundle.status,
+                      "overdue": bundle.overdue, "version": bundle.version,
+                      "completed_on": bundle.completed_on if bundle.final else None,
+                      "matters": matters})
+    return {"items": items[(page - 1) * page_size:page * page_size], "total": len(items),
+            "page": page, "page_size": page_size}
 
 
 _ATTENTION = """

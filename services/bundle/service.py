@@ -263,11 +263,17 @@ class BundleService:
 
     @rpc
     @on_the_wire
-    def list_bundles(self, params, body, query, caller) -> dict:
+    def list_bundles(self, params, body, query, caller, as_of=None, effective_on=None) -> dict:
+        """The list now; with `as_of` / `effective_on` one veteran's bundles as they stood on
+        that day (the overview on a day, docs/history.md)."""
         caller = Caller.from_dict(caller)
         filters = instance(contract.ListBundlesQuery).load(query or {})
+        day = registry.on_a_day(as_of, effective_on)
         self._project()
         with self.store.db.transaction() as cur:
+            if day is not None:
+                return instance(contract.BundleList).dump(queries.bundles_on(
+                    cur, self.store, caller, day, **filters))
             return instance(contract.BundleList).dump(queries.list_bundles(cur, caller,
                                                                            **filters))
 

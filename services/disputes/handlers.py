@@ -15,6 +15,7 @@ from chassis.days import CalendarUnknown, WorkingCalendar, default_calendar
 from chassis.deadlines import Deadline, DeadlineChanges, deadlines_for
 from chassis.envelope import Metadata, new_id
 from chassis.errors import ClaimTaken
+from chassis.on_a_day import OnADay
 from chassis.projection import ProjectionRunner
 from chassis.store import PostgresEventStore, request_digest
 from contracts import disputes as contract
@@ -430,6 +431,59 @@ def proxy_case_list(store: PostgresEventStore, query: dict, ctx: Context) -> dic
     catch_up(store)
     with store.db.transaction() as cur:
         return projections.list_proxy_cases(cur, **_list_reach(ctx.caller), **query)
+
+
+def _cases_on(store: PostgresEventStore, kind: CaseKind, query: dict, ctx: Context,
+              day: OnADay, row: Callable[[Any], dict]) -> dict:
+    """One veteran's cases of a kind as they stood on `day`: each case's events up to that day,
+    folded as a command folds them; a case not opened by then is left out, one out of the
+    caller's reach too, as its own read answers it."""
+    if query.get("veteran_id") is None:
+        raise InvalidRequest("a list on a day is one veteran's: give veteran_id",
+                             {"veteran_id": ["required with as_of or effective_on"]})
+    aggregate, opening = KINDS[kind]
+    catch_up(store)
+    items = []
+    with store.db.transaction() as cur:
+        for case_id in projections.veteran_cases(cur, kind.value, query["veteran_id"]):
+            recorded = day.events(store.read_stream_in(cur, case_id))
+            if not recorded or recorded[0].event_type != opening:
+                continue
+            case = aggregate.from_events(domain_events(recorded))
+            if _reachable(case, ctx):
+                items.append(row(case))
+    page, size = query.get("page", 1), query.get("page_size", 20)
+    return {"items": items[(page - 1) * size:page * size], "page": page, "page_size": size,
+            "total": len(items)}
+
+
+def _petition_row(p) -> dict:
+    """A petition list row (projections.list_petitions) from the case itself."""
+    lodged = p.lodged
+    return {"petition_id": p.petition_id, "veteran_id": lodged.veteran_id,
+            "service_station": lodged.service_station, "category": lodged.category,
+            "channel": lodged.channel, "state": p.state.value, "first_time": lodged.first_time,
+            "closed_matter": lodged.closed_matter, "handler": p.handler,
+            "received_on": lodged.received_on, "intake_due_on": lodged.intake_due_on,
+            "opinion_due_on": p.opinion_due_on, "overdue": sorted(p.overdue),
+            "escalations": len(p.escalations), "repeats": len(p.repeats)}
+
+
+def _proxy_case_row(c) -> dict:
+    """A proxy case list row (projections.list_proxy_cases) from the case itself."""
+    o = c.opened
+    return {"proxy_case_id": c.proxy_case_id, "veteran_id": o.veteran_id,
+            "service_station": o.service_station, "matter_kind": o.matter_kind,
+            "agent_kind": o.agent_kind, "state": c.state.value, "opened_on": o.opened_on,
+            "closed_on": c.closure["closed_on"] if c.closure else None, "steps": len(c.steps)}
+
+
+def petitions_on(store: PostgresEventStore, query: dict, ctx: Context, day: OnADay) -> dict:
+    return _cases_on(store, CaseKind.PETITION, query, ctx, day, _petition_row)
+
+
+def proxy_cases_on(store: PostgresEventStore, query: dict, ctx: Context, day: OnADay) -> dict:
+    return _cases_on(store, CaseKind.PROXY_CASE, query, ctx, day, _proxy_case_row)
 
 
 def figures(store: PostgresEventStore, query: dict, ctx: Context) -> dict:

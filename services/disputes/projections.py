@@ -248,6 +248,19 @@ def list_petitions(cur, now, overdue=None, handler=None, station=None, state=Non
     return {"items": items, "page": page, "page_size": page_size, "total": total}
 
 
+# A kind's list and its order, for one veteran's cases on a day (handlers._cases_on).
+_LISTS = {"petition": ("petition_list", "petition_id", "lodged_at"),
+          "proxy_case": ("proxy_case_list", "proxy_case_id", "opened_at")}
+
+
+def veteran_cases(cur, kind: str, veteran_id: str) -> list[str]:
+    """The ids of one veteran's cases of a kind, in the order its list shows them."""
+    table, key, order = _LISTS[kind]
+    cur.execute(f"SELECT {key} FROM {table} WHERE veteran_id = %s ORDER BY {order}",
+                (veteran_id,))
+    return [row[0] for row in cur.fetchall()]
+
+
 def list_proxy_cases(cur, veteran_id=None, station=None, state=None, page=1, page_size=20,
                      within_stations=None, own_veteran_id=None) -> dict:
     where, args = _reach(within_stations, own_veteran_id)

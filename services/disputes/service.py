@@ -14,6 +14,7 @@ from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
 from contracts import disputes as contract
 from contracts import instance
+from contracts.registry import on_a_day
 from services.disputes import handlers, report
 from services.disputes.domain import model
 from services.disputes.domain.clocks import ClockRules
@@ -185,16 +186,27 @@ class DisputesService:
 
     @rpc
     @on_the_wire
-    def list_petitions(self, params, body, query, caller) -> dict:
+    def list_petitions(self, params, body, query, caller, as_of=None, effective_on=None) -> dict:
+        """The list now; with `as_of` / `effective_on` one veteran's petitions as they stood on
+        that day (the overview on a day, docs/history.md)."""
         loaded = instance(contract.ListPetitionsQuery).load(query or {})
-        reply = handlers.petition_list(self.store, loaded, self._ctx(caller))
+        day = on_a_day(as_of, effective_on)
+        if day is None:
+            reply = handlers.petition_list(self.store, loaded, self._ctx(caller))
+        else:
+            reply = handlers.petitions_on(self.store, loaded, self._ctx(caller), day)
         return instance(contract.PetitionListReply).dump(reply)
 
     @rpc
     @on_the_wire
-    def list_proxy_cases(self, params, body, query, caller) -> dict:
+    def list_proxy_cases(self, params, body, query, caller, as_of=None,
+                         effective_on=None) -> dict:
         loaded = instance(contract.ListProxyCasesQuery).load(query or {})
-        reply = handlers.proxy_case_list(self.store, loaded, self._ctx(caller))
+        day = on_a_day(as_of, effective_on)
+        if day is None:
+            reply = handlers.proxy_case_list(self.store, loaded, self._ctx(caller))
+        else:
+            reply = handlers.proxy_cases_on(self.store, loaded, self._ctx(caller), day)
         return instance(contract.ProxyCaseListReply).dump(reply)
 
     @rpc

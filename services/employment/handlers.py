@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from chassis.commands import NotVisible, change_stream
 from chassis.envelope import Metadata, RecordedEvent, new_id
 from chassis.errors import ClaimTaken, StreamVersionConflict
+from chassis.on_a_day import OnADay
 from chassis.store import PostgresEventStore, request_digest
 from contracts import employment as contract
 from services.employment.domain import commands as cmds
@@ -84,8 +85,10 @@ def find_posting(store: PostgresEventStore, posting_id: str | None) -> Posting |
         return None
 
 
-def load_seeker(store: PostgresEventStore, veteran_id: str) -> JobSeeker:
-    return JobSeeker.from_events(domain_events(store.read_stream(veteran_id)))
+def load_seeker(store: PostgresEventStore, veteran_id: str, day: OnADay | None = None) -> JobSeeker:
+    """The job seeker now, or as they stood on `day` (registered by then, or none)."""
+    recorded = store.read_stream(veteran_id)
+    return JobSeeker.from_events(domain_events(recorded if day is None else day.events(recorded)))
 
 
 def _digest(name: str, cmd) -> str:

@@ -18,6 +18,7 @@ from chassis.rpc import rpc
 from chassis.wire import ServiceError
 from contracts import employment as contract
 from contracts import instance
+from contracts.registry import on_a_day
 from services.employment import handlers, queries, report
 from services.employment.domain import commands as cmds
 from services.employment.domain import job_seekers as seekers
@@ -176,9 +177,12 @@ class EmploymentService:
 
     @rpc
     @on_the_wire
-    def get_job_seeker(self, params, body, query, caller) -> dict:
+    def get_job_seeker(self, params, body, query, caller, as_of=None, effective_on=None) -> dict:
+        """The job seeker now; with `as_of` / `effective_on` as they stood on that day (the
+        overview on a day, docs/history.md)."""
         caller = Caller.from_dict(caller)
-        seeker = handlers.load_seeker(self.store, _uuid(params["veteran_id"], "job seeker"))
+        seeker = handlers.load_seeker(self.store, _uuid(params["veteran_id"], "job seeker"),
+                                      on_a_day(as_of, effective_on))
         if not caller.reaches(seeker.veteran_id, seeker.service_station):
             raise NotFound("no job seeker with this veteran id")
         return instance(contract.JobSeekerReply).dump({

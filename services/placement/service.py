@@ -19,6 +19,7 @@ from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
 from contracts import instance
 from contracts import placement as contract
+from contracts.registry import on_a_day
 from services.placement import handlers, queries, registry_facts, report
 from services.placement.domain.commands import AmendFacts, RegisterPostQuota, ReportIn
 from services.placement.domain.errors import CaseNotFound, PlacementError
@@ -157,25 +158,39 @@ class PlacementService:
 
     @rpc
     @on_the_wire
-    def get_placement_case(self, params, body, query, caller) -> dict:
+    def get_placement_case(self, params, body, query, caller, as_of=None,
+                           effective_on=None) -> dict:
+        """The case now, or as it stood on a day (`as_of`, `effective_on`: docs/history.md):
+        its events up to that day, folded as a command folds them."""
         caller = Caller.from_dict(caller)
         case_id = _uuid(params["case_id"])
+        day = on_a_day(as_of, effective_on)
         recorded = self.store.read_stream(case_id)
+        if day is None:
+            deadlines, today = deadlines_for(self.store.db, case_id, self.clock), self.clock.today()
+        else:
+            # The clocks' rows hold their state now, not then: a dated case shows none (the
+            # overdue ones it had by then are in `overdue`, from its events).
+            recorded, deadlines, today = day.events(recorded), [], day.day
         case = self._case(case_id, caller, recorded)
-        view = queries.case_view(case, recorded, deadlines_for(self.store.db, case_id, self.clock),
-                                 self.standards(), self.clock.today())
+        view = queries.case_view(case, recorded, deadlines, self.standards(), today)
         return instance(contract.PlacementCaseReply).dump(view)
 
     @rpc
     @on_the_wire
-    def placement_eligibility(self, params, body, query, caller) -> dict:
+    def placement_eligibility(self, params, body, query, caller, as_of=None,
+                              effective_on=None) -> dict:
         caller = Caller.from_dict(caller)
         veteran_id = _uuid(params["veteran_id"], "placement case for this veteran")
+        day = on_a_day(as_of, effective_on)
         case_id = handlers.case_of_veteran(self.store, veteran_id)
         if case_id is None:
             raise CaseNotFound("this veteran has not reported in: no placement case yet")
+        recorded = None if day is None else day.events(self.store.read_stream(case_id))
+        if recorded == []:
+            raise CaseNotFound("this veteran had not reported in on that day")
         return instance(contract.PlacementEligibilityReply).dump(
-            queries.eligibility_view(self._case(case_id, caller)))
+            queries.eligibility_view(self._case(case_id, caller, recorded)))
 
     @rpc
     @on_the_wire

@@ -1,4 +1,4 @@
-"""The overview asked for a day: the file as it stood then, the other sections not shown as today's."""
+"""The overview asked for a day: every section read as it stood then, the matches not shown under it."""
 import json
 
 import pytest
@@ -57,9 +57,43 @@ def dated_registry(asked: list) -> DatedRegistry:
     return registry
 
 
-def test_the_file_is_read_on_the_day_and_no_other_section_shows_todays_state_as_that_days():
+class DatedService:
+    """A department service whose reads take the day(s) as keywords, as the overview sends them."""
+
+    def __init__(self, **methods):
+        self.methods, self.asked = methods, []
+
+    def __getattr__(self, name):
+        if name not in self.methods:
+            raise AttributeError(name)
+        service = self
+
+        class Method:
+            def call_async(self, *args, **dates):
+                service.asked.append((name, dates))
+                return _Answer(service.methods[name](*args))
+
+        return Method()
+
+
+def test_every_section_is_read_on_the_day_and_the_matches_are_not_shown_under_it():
     gateway, asked = FakeGateway(), []
     gateway.registry = dated_registry(asked)
+    case = {"case_id": "c-1", "status": "reported_in"}
+    gateway.placement = DatedService(
+        placement_eligibility=lambda p, b, q, c: {"veteran_id": VETERAN, "case_id": "c-1",
+                                                  "modes": []},
+        get_placement_case=lambda p, b, q, c: case)
+    gateway.benefits = DatedService(veteran_benefits=lambda p, b, q, c: {
+        "veteran_id": VETERAN, "entitlements": [], "offers": [], "relief": []})
+    gateway.disputes = DatedService(
+        list_petitions=lambda p, b, q, c: {"items": [{"petition_id": "p-1",
+                                                      "veteran_id": q["veteran_id"]}],
+                                           "total": 1},
+        list_proxy_cases=lambda p, b, q, c: {"items": [], "total": 0})
+    gateway.employment = DatedService(
+        get_job_seeker=lambda p, b, q, c: {"veteran_id": VETERAN, "status": "seeking"},
+        match_postings=lambda p, b, q, c: {"items": ["today's"]})
     query = {"as_of": "2026-11-05", "effective_on": "2026-11-03"}
     response = overview.serve(gateway, call_as(["station_worker"], query, stations=(STATION,)),
                               VETERAN)
@@ -68,13 +102,32 @@ def test_the_file_is_read_on_the_day_and_no_other_section_shows_todays_state_as_
     assert body["file"]["status"] == "ok"
     assert (body["file"]["file"]["as_of"], body["file"]["file"]["effective_on"],
             body["file"]["file"]["version"]) == ("2026-11-05", "2026-11-03", 2)
+    for name in ("placement", "benefits", "petitions", "proxy_cases", "employment"):
+        assert (body[name]["status"], body[name]["reason"]) == ("ok", None), name
+    assert body["placement"]["case"] == case
+    assert body["petitions"]["items"] == [{"petition_id": "p-1", "veteran_id": VETERAN}]
+    # Every service read was asked for the day; the matches (today's postings) not at all.
+    for service in (gateway.placement, gateway.benefits, gateway.disputes, gateway.employment):
+        assert service.asked and all(dates == query for _, dates in service.asked), service
+    assert [name for name, _ in gateway.employment.asked] == ["get_job_seeker"]
+    assert body["employment"]["job_seeker"]["status"] == "seeking"
+    assert body["employment"]["matches"] is None
+    assert {entry.as_of for entry in gateway.audit.entries} == {"2026-11-05"}
+    assert {entry.effective_on for entry in gateway.audit.entries} == {"2026-11-03"}
+
+
+def test_a_section_whose_service_cannot_read_a_day_stays_not_dated(monkeypatch):
+    gateway = FakeGateway()
+    gateway.registry = dated_registry([])
+    monkeypatch.setattr(overview, "DATED_SECTIONS", frozenset({"file"}))
+    response = overview.serve(gateway, call_as(["station_worker"], {"as_of": "2026-11-05"},
+                                               stations=(STATION,)), VETERAN)
+    body = json.loads(response.get_data())
     for name in ("placement", "benefits", "petitions", "employment"):
         assert (body[name]["status"], body[name]["reason"]) == ("unavailable", "not_dated"), name
     assert gateway.placement.calls == gateway.benefits.calls == gateway.employment.calls == []
-    assert gateway.disputes.calls == []
     (entry,) = gateway.audit.entries
-    assert (entry.action, entry.as_of, entry.effective_on) == (
-        "veteran_overview.file", "2026-11-05", "2026-11-03")
+    assert (entry.action, entry.as_of) == ("veteran_overview.file", "2026-11-05")
 
 
 def test_without_a_day_every_section_is_read_as_before():

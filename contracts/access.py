@@ -375,6 +375,11 @@ def as_markdown() -> str:
 # role. A page's data still comes through the API operations above, each under its own rule.
 PAGES: dict[str, dict[str, Scope]] = {
     "veteran_home": {"veteran": OWN},
+    # The staff's veteran files (gateway/portal/staff_files.py: register, list, one file, amend)
+    # and spreadsheet imports (staff_imports.py): whoever may register a file, with the same
+    # reach (register_veteran, start_import); each read and write keeps its operation's rule.
+    "staff_register": {"station_worker": STATIONS, "registry_clerk": DISTRICT},
+    "staff_imports": {"station_worker": STATIONS, "registry_clerk": DISTRICT},
 }
 
 

@@ -34,6 +34,8 @@ from gateway.http import api
 from gateway.liveness import LivenessProbe
 from gateway.openapi import openapi_document
 from gateway.portal import pages as portal
+from gateway.portal import staff_files as portal_files
+from gateway.portal import staff_imports as portal_imports
 from gateway.tokens import Principal, TokenVerifier, Unauthenticated
 
 log = structlog.get_logger("vetlife.gateway")
@@ -375,6 +377,82 @@ class GatewayService:
     @public
     def portal_asset(self, request, asset):
         return portal.asset(request, asset)
+
+    # The staff's veteran files and imports: gateway/portal/staff_files.py, staff_imports.py.
+    @api("GET", "/staff/veterans")
+    @public
+    def portal_staff_veterans(self, request):
+        return portal_files.list_page(self, request)
+
+    @api("GET", "/staff/veterans/new")
+    @public
+    def portal_staff_register_form(self, request):
+        return portal_files.register_form(self, request)
+
+    @api("POST", "/staff/veterans/new")
+    @public
+    def portal_staff_register(self, request):
+        return portal_files.register(self, request)
+
+    @api("GET", "/staff/veterans/<string:veteran_id>/registered")
+    @public
+    def portal_staff_registered(self, request, veteran_id):
+        return portal_files.registered(self, request, veteran_id)
+
+    @api("GET", "/staff/veterans/<string:veteran_id>")
+    @public
+    def portal_staff_file(self, request, veteran_id):
+        return portal_files.file_page(self, request, veteran_id)
+
+    @api("GET", "/staff/veterans/<string:veteran_id>/amend")
+    @public
+    def portal_staff_amend_form(self, request, veteran_id):
+        return portal_files.amend_form(self, request, veteran_id)
+
+    @api("POST", "/staff/veterans/<string:veteran_id>/amend")
+    @public
+    def portal_staff_amend(self, request, veteran_id):
+        return portal_files.amend(self, request, veteran_id)
+
+    @api("GET", "/staff/veterans/<string:veteran_id>/amended")
+    @public
+    def portal_staff_amended(self, request, veteran_id):
+        return portal_files.amended(self, request, veteran_id)
+
+    @api("GET", "/staff/imports")
+    @public
+    def portal_staff_imports(self, request):
+        return portal_imports.upload_form(self, request)
+
+    @api("POST", "/staff/imports")
+    @public
+    def portal_staff_import_upload(self, request):
+        return portal_imports.upload(self, request)
+
+    @api("POST", "/staff/imports/confirm")
+    @public
+    def portal_staff_import_confirm(self, request):
+        return portal_imports.confirm(self, request)
+
+    @api("GET", "/staff/imports/<string:import_id>")
+    @public
+    def portal_staff_import(self, request, import_id):
+        return portal_imports.import_page(self, request, import_id)
+
+    @api("POST", "/staff/imports/<string:import_id>/dry-run")
+    @public
+    def portal_staff_import_dry_run(self, request, import_id):
+        return portal_imports.dry_run_progress(self, request, import_id)
+
+    @api("GET", "/staff/imports/<string:import_id>/progress")
+    @public
+    def portal_staff_import_progress(self, request, import_id):
+        return portal_imports.import_progress(self, request, import_id)
+
+    @api("GET", "/staff/imports/<string:import_id>/errors")
+    @public
+    def portal_staff_import_errors(self, request, import_id):
+        return portal_imports.error_file(self, request, import_id)
 
     # -- who am I ---------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""A veteran's file over HTTP as it stood on each day: as known (?as_of=) and as in effect (?effective_on=)."""
+"""A file and the whole picture over HTTP on a day: as known (?as_of=), as in effect (?effective_on=)."""
+import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -174,3 +175,124 @@ def test_an_undated_change_is_stored_without_a_day_and_takes_effect_the_day_it_w
     history = clerk.get(f"{base}/api/v1/veterans/{veteran_id}/history", timeout=15).json()
     assert [h["effective_on"] for h in history["history"]] == [D[0].isoformat(),
                                                                D[3].isoformat()]
+
+
+# -- the overview on a day: every section as it stood then ------------------------------------------
+
+OVERVIEW_STATION = "多湖街道退役军人服务站"
+
+
+def _moved(system, service: str, stream_id: str, day: date, clock: str,
+           from_version: int = 1, to_version: int = 10**6) -> None:
+    """Move a stream's recorded times onto a past day in a service's own store."""
+    at = datetime.fromisoformat(f"{day.isoformat()}T{clock}").replace(tzinfo=SHANGHAI)
+    with psycopg2.connect(system["databases"][service]) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE stored_events SET recorded_at = %s WHERE stream_id = %s "
+                    "AND stream_version BETWEEN %s AND %s", (at, stream_id, from_version,
+                                                             to_version))
+        assert cur.rowcount >= 1, (service, stream_id)
+
+
+def _until(what, call, ok, timeout=45.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = call()
+        if ok(value):
+            return value
+        assert time.monotonic() < deadline, f"{what}: {value.status_code} {value.text}"
+        time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def picture(system):
+    """Registered on D0; reported in to placement on D1, self-employment chosen on D3 (so a job
+    seeker in employment from D3); a petition lodged on D5. Each store's recorded times are
+    moved onto those days."""
+    base = system["base"] + "/api/v1"
+    clerk = _as(system, ["registry_clerk"], "clerk-asof-picture")
+    created = clerk.post(f"{base}/veterans", json=veteran_payload(
+        service_station=OVERVIEW_STATION, township="多湖街道"), timeout=15)
+    assert created.status_code == 201, created.text
+    veteran_id = created.json()["veteran_id"]
+    desk = _as(system, ["placement_officer"], "placement-asof")
+    report = {"veteran_id": veteran_id,
+              "discharge_approved_on": (D[1] - timedelta(days=5)).isoformat(),
+              "rank_class": "conscript", "years_of_service": 2, "age_at_discharge": 21,
+              "service_station": OVERVIEW_STATION, "township": "多湖街道"}
+    case = _until("report in", lambda: desk.post(f"{base}/placement/reports", json=report,
+                                                 timeout=15),
+                  lambda r: r.status_code == 201).json()
+    _until("choose self-employment", lambda: desk.post(
+        f"{base}/placement/cases/{case['case_id']}/mode", json={"mode": "self_employment"},
+        timeout=15), lambda r: r.status_code == 200)
+    employment = _as(system, ["employment_officer"], "employment-asof")
+    _until("the job seeker from placement's events", lambda: employment.get(
+        f"{base}/employment/job-seekers/{veteran_id}", timeout=15),
+        lambda r: r.status_code == 200)
+    benefits = _as(system, ["benefits_officer"], "benefits-asof")
+    _until("benefits to learn of the file", lambda: benefits.get(
+        f"{base}/benefits/veterans/{veteran_id}", timeout=15), lambda r: r.status_code == 200)
+    own = _as(system, ["veteran"], "veteran-asof-picture", veteran_id=veteran_id)
+    lodged = own.post(f"{base}/disputes/petitions", timeout=15, json={
+        "veteran_id": veteran_id, "service_station": OVERVIEW_STATION, "channel": "online",
+        "petitioner_kind": "veteran", "petitioner_name": "陈志强",
+        "petitioner_phone": "13857912345", "category": "benefits",
+        "request": "请求核实定期生活补助", "facts": "2019年起停发。"})
+    assert lodged.status_code == 201, lodged.text
+    _recorded(system, veteran_id, 1, D[0], "09:00")
+    _moved(system, "placement", case["case_id"], D[1], "10:00", 1, 1)
+    _moved(system, "placement", case["case_id"], D[3], "10:00", 2)
+    _moved(system, "employment", veteran_id, D[3], "11:00")
+    _moved(system, "disputes", lodged.json()["case_id"], D[5], "10:00")
+    return {"veteran_id": veteran_id, "case_id": case["case_id"],
+            "petition_id": lodged.json()["case_id"]}
+
+
+def _overview(session, system, veteran_id, **dates):
+    reply = session.get(f"{system['base']}/api/v1/veterans/{veteran_id}/overview", params=dates,
+                        timeout=15)
+    assert reply.status_code == 200, (dates, reply.text)
+    return reply.json()
+
+
+def test_the_overview_on_a_past_day_shows_every_section_as_it_stood(system, picture):
+    worker = _as(system, ["station_worker"], "worker-asof-picture", stations=[OVERVIEW_STATION])
+    veteran_id = picture["veteran_id"]
+    sections = ("file", "placement", "benefits", "petitions", "proxy_cases", "employment",
+                "bundles")
+    pages = {n: _overview(worker, system, veteran_id, as_of=D[n].isoformat()) for n in (2, 4)}
+    pages["today"] = _overview(worker, system, veteran_id)
+    for key, body in pages.items():
+        for name in sections:
+            assert (body[name]["status"], body[name]["reason"]) == ("ok", None), (key, name,
+                                                                                   body[name])
+    # D2: reported in, no mode yet; not a job seeker; no petition.
+    on_2 = pages[2]
+    assert on_2["placement"]["case"]["case_id"] == picture["case_id"]
+    assert on_2["placement"]["case"]["mode"] is None
+    assert on_2["placement"]["case"]["version"] == 1
+    assert on_2["placement"]["eligibility"]["case_id"] == picture["case_id"]
+    assert on_2["employment"]["job_seeker"] is None and on_2["employment"]["matches"] is None
+    assert on_2["petitions"]["items"] == [] and on_2["benefits"]["benefits"]["veteran_id"]
+    # D4: self-employed, a job seeker since D3; the petition (D5) not yet.
+    on_4 = pages[4]
+    assert on_4["placement"]["case"]["mode"] == "self_employment"
+    assert on_4["employment"]["job_seeker"]["veteran_id"] == veteran_id
+    assert on_4["employment"]["matches"] is None
+    assert on_4["petitions"]["items"] == []
+    # Today: all of it, the matches included.
+    now = pages["today"]
+    assert now["placement"]["case"]["mode"] == "self_employment"
+    assert [p["petition_id"] for p in now["petitions"]["items"]] == [picture["petition_id"]]
+    assert now["employment"]["matches"]["veteran_id"] == veteran_id
+    # In effect on D4 as known now is the same as known at the end of D4 here: no step of
+    # these cases states a day of its own.
+    in_effect = _overview(worker, system, veteran_id, effective_on=D[4].isoformat())
+    assert in_effect["placement"]["case"] == on_4["placement"]["case"]
+    assert in_effect["petitions"]["items"] == []
+    # The page on a day is on record with its day, for each section shown.
+    auditor = _as(system, ["auditor"], "auditor-asof-picture")
+    found = auditor.get(f"{system['base']}/api/v1/audit",
+                        params={"actor": "worker-asof-picture", "veteran_id": veteran_id},
+                        timeout=15).json()["items"]
+    assert {e["as_of"] for e in found if "as_of" in e} == {D[2].isoformat(), D[4].isoformat()}

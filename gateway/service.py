@@ -34,6 +34,7 @@ from gateway.http import api
 from gateway.liveness import LivenessProbe
 from gateway.openapi import openapi_document
 from gateway.portal import pages as portal
+from gateway.portal import staff as portal_staff
 from gateway.portal import staff_files as portal_files
 from gateway.portal import staff_imports as portal_imports
 from gateway.tokens import Principal, TokenVerifier, Unauthenticated
@@ -372,6 +373,27 @@ class GatewayService:
     @public
     def portal_bundle_live(self, request, bundle_id):
         return portal.bundle_live(self, request, bundle_id)
+
+    # The staff workbench: gateway/portal/staff.py.
+    @api("GET", "/staff")
+    @public
+    def portal_staff(self, request):
+        return portal_staff.workbench(self, request)
+
+    @api("GET", "/staff/relief/<string:application_id>")
+    @public
+    def portal_staff_relief(self, request, application_id):
+        return portal_staff.relief_case(self, request, application_id)
+
+    @api("POST", "/staff/relief/<string:application_id>/<string:step>")
+    @public
+    def portal_staff_relief_step(self, request, application_id, step):
+        return portal_staff.relief_step(self, request, application_id, step)
+
+    @api("GET", "/staff/relief/<string:application_id>/done")
+    @public
+    def portal_staff_relief_done(self, request, application_id):
+        return portal_staff.relief_done(self, request, application_id)
 
     @api("GET", "/static/<string:asset>")
     @public

@@ -41,7 +41,10 @@ def test_matter_statuses_are_at_most_six_and_submitted_is_never_done():
 def test_pages_fail_closed():
     assert access.page_grants("veteran_home", ["veteran"])
     assert not access.page_grants("veteran_home", ["registry_clerk", "leader"])
-    assert not access.page_grants("staff_workbench", list(access.ROLES))
+    # The workbench: the people who work cases on it, and no one else.
+    staff = {"station_worker", "benefits_officer", "disputes_officer", "approver"}
+    assert set(access.page_grants("staff_workbench", list(access.ROLES))) == staff
+    assert not access.page_grants("staff_workbench", list(access.ROLES - staff))
 
 
 def _post(form: dict, cookies: dict, headers: dict | None = None) -> Request:

@@ -225,11 +225,14 @@ def read_parts(gateway, scope: Scope, positions: dict | None = None,
     """Each service's part at once: its sums (up to `positions[service]` if given) and, with
     `after`, the facts recorded since `after[service]`. A part that fails is {"unavailable": why}."""
     stock = sorted({m.metric for f in FIGURES for m in f.measures if m.stock})
+    counted = sorted({m.metric for f in FIGURES for m in f.measures if m.subjects})
 
     def one(service: str) -> tuple[str, dict]:
         # The stock metrics are named always: a service then sums stocks up to the period's end
-        # and flows within it only, never every flow since the beginning.
-        query = {**scope.as_query(), "stock_metrics": stock}
+        # and flows within it only, never every flow since the beginning. So are the metrics
+        # whose distinct people a figure counts: counting them is a service's dearest query
+        # (its facts grouped by subject), and no figure reads the others'.
+        query = {**scope.as_query(), "stock_metrics": stock, "subject_metrics": counted}
         if positions is not None:
             query["upto"] = positions.get(service, 0)
         if after is not None:

@@ -1,9 +1,11 @@
 """The registry's contracts: its events (stored and public forms), its requests and its replies."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, replace
-from datetime import datetime
+from dataclasses import fields as dataclass_fields
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -264,7 +266,7 @@ raises NotPublishable for an event type without a public schema."""
 def to_new_event(domain_event) -> NewEvent:
     """Serialise a domain event (a frozen dataclass) with its schema."""
     schema = instance(EVENT_SCHEMAS[domain_event.event_type])
-    data = schema.dump(_plain(asdict(domain_event)))
+    data = schema.dump(_plain(_values(domain_event)))
     if data.get("effective_on", "") is None:
         # Effective the day it is recorded: left out, as before the field existed, and read
         # back as that day (upcast); the store, not the deciding process, knows which day it is.
@@ -274,6 +276,25 @@ def to_new_event(domain_event) -> NewEvent:
         schema_version=domain_event.schema_version,
         data=data,
     )
+
+
+# Values asdict hands back as they are (it deep-copies each, and a copy of one of these is the
+# value itself), so an event holding only these is read field by field: asdict's recursion cost
+# an import more than the schema's dump (22 us a registration).
+_AS_THEY_ARE = frozenset({str, int, float, bool, type(None), date, datetime})
+
+
+@functools.cache
+def _field_names(event_class: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclass_fields(event_class))
+
+
+def _values(domain_event) -> dict:
+    """asdict(domain_event), without its deep copy when every field holds a plain value."""
+    values = {name: getattr(domain_event, name) for name in _field_names(type(domain_event))}
+    if all(type(v) in _AS_THEY_ARE for v in values.values()):
+        return values
+    return asdict(domain_event)
 
 
 def _plain(values: dict) -> dict:

@@ -73,7 +73,7 @@ def register_without_javascript(browser, base, people):
     assert re.fullmatch(r"[0-9a-f-]{36}", veteran_id), veteran_id
     with page.expect_navigation():
         page.click(f"a[href='/staff/veterans/{veteran_id}']")
-    assert answers["name"] + "华" in page.inner_text("main")
+    assert answers["name"] + "华" in page.inner_text("main"), (page.title(), page.url)
     assert "建立档案" in page.inner_text("section[aria-labelledby=history-title]")
     _done(visit, people, answers["id_number"])
 
@@ -117,7 +117,7 @@ def register_with_the_keyboard(browser, base, people):
     _tab_to(page, "main ul a")
     with page.expect_navigation():
         page.keyboard.press("Enter")  # 查看这份档案
-    assert answers["name"] in page.inner_text("main")
+    assert answers["name"] in page.inner_text("main"), (page.title(), page.url)
     assert "建立档案" in page.inner_text("section[aria-labelledby=history-title]")
     check_axe(page, "the file with its history")
     _done(visit, people, answers["id_number"])
@@ -189,7 +189,7 @@ def amend_with_a_conflict(browser, base, people):
     page.fill("#phone", "13900001111")
     with page.expect_navigation():
         page.click("button.primary")
-    assert page.title() == "请核对修改内容" + TITLE
+    assert page.title() == "请核对修改内容" + TITLE, (page.title(), page.inner_text("main")[:300])
     assert "原为" in page.inner_text("dl.check-answers")
     # Meanwhile someone else changes the file over the API.
     other = requests.patch(f"{base}/api/v1/veterans/{veteran_id}/contact", timeout=15,

@@ -1,4 +1,4 @@
-"""deploy/ agrees with the code: every process, setting, secret and migration ops need is there (deploy/check.py)."""
+"""deploy/ agrees with the code: every process, setting, secret and migration ops need (deploy/check.py)."""
 import subprocess
 import sys
 from pathlib import Path

@@ -130,18 +130,18 @@ def workbench(service, request: Request) -> Response:
                          "href": "/staff?" + urlencode({"list": "relief", "queue": queue}),
                          "current": view == "relief" and query["queue"] == queue})
     if may_petitions:
-        status, listed = portal.api_read(service, "list_petitions", token, "/api/v1/petitions",
+        status, listed = portal.api_read(service, "list_petitions", token, "/api/v1/disputes/petitions",
                                          {"state": "registered", "page_size": "1"})
         tabs.append({"label": "信访待受理", "count": listed.get("total") if status == 200 else None,
                      "href": "/staff?list=petitions", "current": view == "petitions"})
     context = {"principal": principal, "role_labels": formats.ROLE_LABELS, "tabs": tabs,
                "view": view, "query": query, "queues": QUEUES, "sorts": SORTS,
-               "triggers": TRIGGERS, "status": 200, "rows": [], "total": 0, "pager": None}
+               "triggers": TRIGGERS, "list_status": 200, "rows": [], "total": 0, "pager": None}
     if view == "relief":
         status, listed = portal.api_read(service, "list_relief", token,
                                          "/api/v1/benefits/relief-applications",
                                          _relief_query(query, page_size=PAGE_SIZE))
-        context.update(status=status, title=f"困难帮扶 · {QUEUES[query['queue']]}",
+        context.update(list_status=status, title=f"困难帮扶 · {QUEUES[query['queue']]}",
                        sort_links=_sort_links(query))
         if status == 200:
             context.update(rows=[_relief_row(item, today) for item in listed["items"]],
@@ -149,16 +149,16 @@ def workbench(service, request: Request) -> Response:
                            pager=_pager(query, listed["total"], {"list": "relief"}))
     elif view == "petitions":
         page = query["page"]
-        status, listed = portal.api_read(service, "list_petitions", token, "/api/v1/petitions",
+        status, listed = portal.api_read(service, "list_petitions", token, "/api/v1/disputes/petitions",
                                          {"state": "registered", "page": str(page),
                                           "page_size": str(PAGE_SIZE)})
-        context.update(status=status, title="信访事项 · 待受理")
+        context.update(list_status=status, title="信访事项 · 待受理")
         if status == 200:
             context.update(rows=[_petition_row(item, today) for item in listed["items"]],
                            total=listed["total"],
                            pager=_pager({"page": page}, listed["total"], {"list": "petitions"}))
     # A query the API refused (a bad station name, say) is shown as the error it is.
-    code = 400 if context["status"] == 400 else 200
+    code = 400 if context["list_status"] == 400 else 200
     return portal.render(request, "staff.html", status=code, **context)
 
 

@@ -375,6 +375,9 @@ def as_markdown() -> str:
 # role. A page's data still comes through the API operations above, each under its own rule.
 PAGES: dict[str, dict[str, Scope]] = {
     "veteran_home": {"veteran": OWN},
+    # The leaders' dashboard (gateway/portal/dashboard.py): the figures' own rule gives a
+    # station worker their own stations' figures and reports, the leader the district's.
+    "leader_dashboard": {"leader": DISTRICT, "station_worker": STATIONS},
     # The staff workbench (gateway/portal/staff.py): whoever works cases on it. Each queue and
     # step on it is still the API operation's own rule (list_relief, decide_relief, ...).
     "staff_workbench": {"station_worker": STATIONS, "benefits_officer": DISTRICT,

@@ -33,6 +33,7 @@ from gateway.errors import (
 from gateway.http import api
 from gateway.liveness import LivenessProbe
 from gateway.openapi import openapi_document
+from gateway.portal import dashboard as leader_dashboard
 from gateway.portal import pages as portal
 from gateway.portal import staff as portal_staff
 from gateway.portal import staff_files as portal_files
@@ -394,6 +395,27 @@ class GatewayService:
     @public
     def portal_staff_relief_done(self, request, application_id):
         return portal_staff.relief_done(self, request, application_id)
+
+    # The leaders' dashboard: gateway/portal/dashboard.py.
+    @api("GET", "/dashboard")
+    @public
+    def portal_dashboard(self, request):
+        return leader_dashboard.dashboard(self, request)
+
+    @api("GET", "/dashboard/export")
+    @public
+    def portal_dashboard_export(self, request):
+        return leader_dashboard.export(self, request)
+
+    @api("POST", "/dashboard/reports")
+    @public
+    def portal_dashboard_publish(self, request):
+        return leader_dashboard.publish(self, request)
+
+    @api("GET", "/dashboard/reports/<string:report_id>")
+    @public
+    def portal_dashboard_report(self, request, report_id):
+        return leader_dashboard.report(self, request, report_id)
 
     @api("GET", "/static/<string:asset>")
     @public

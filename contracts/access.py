@@ -375,9 +375,6 @@ def as_markdown() -> str:
 # role. A page's data still comes through the API operations above, each under its own rule.
 PAGES: dict[str, dict[str, Scope]] = {
     "veteran_home": {"veteran": OWN},
-    # The leaders' dashboard (gateway/portal/dashboard.py): the figures' own rule gives a
-    # station worker their own stations' figures and reports, the leader the district's.
-    "leader_dashboard": {"leader": DISTRICT, "station_worker": STATIONS},
     # The staff workbench (gateway/portal/staff.py): whoever works cases on it. Each queue and
     # step on it is still the API operation's own rule (list_relief, decide_relief, ...).
     "staff_workbench": {"station_worker": STATIONS, "benefits_officer": DISTRICT,
@@ -387,6 +384,14 @@ PAGES: dict[str, dict[str, Scope]] = {
     # reach (register_veteran, start_import); each read and write keeps its operation's rule.
     "staff_register": {"station_worker": STATIONS, "registry_clerk": DISTRICT},
     "staff_imports": {"station_worker": STATIONS, "registry_clerk": DISTRICT},
+    # The leaders' dashboard (gateway/portal/dashboard.py): the figures' own rule gives a
+    # station worker their own stations' figures and reports, the leader the district's.
+    "leader_dashboard": {"leader": DISTRICT, "station_worker": STATIONS},
+    # The veteran's own applications (gateway/portal/veteran.py); each write still goes through
+    # the API operation's own rule (apply_relief, answer_offer, submit_bundle).
+    "veteran_relief": {"veteran": OWN},
+    "veteran_offer": {"veteran": OWN},
+    "veteran_bundle": {"veteran": OWN},
 }
 
 

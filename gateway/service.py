@@ -38,6 +38,7 @@ from gateway.portal import pages as portal
 from gateway.portal import staff as portal_staff
 from gateway.portal import staff_files as portal_files
 from gateway.portal import staff_imports as portal_imports
+from gateway.portal import veteran as portal_veteran
 from gateway.tokens import Principal, TokenVerifier, Unauthenticated
 
 log = structlog.get_logger("vetlife.gateway")
@@ -395,6 +396,57 @@ class GatewayService:
     @public
     def portal_staff_relief_done(self, request, application_id):
         return portal_staff.relief_done(self, request, application_id)
+
+    # The veteran's own applications: gateway/portal/veteran.py.
+    @api("GET", "/relief/new")
+    @public
+    def portal_relief_form(self, request):
+        return portal_veteran.relief_new(self, request)
+
+    @api("POST", "/relief/new")
+    @public
+    def portal_relief_check(self, request):
+        return portal_veteran.relief_new(self, request)
+
+    @api("POST", "/relief/submit")
+    @public
+    def portal_relief_submit(self, request):
+        return portal_veteran.relief_submit(self, request)
+
+    @api("GET", "/relief/<string:application_id>")
+    @public
+    def portal_relief_page(self, request, application_id):
+        return portal_veteran.relief_page(self, request, application_id)
+
+    @api("GET", "/offers/<string:offer_id>")
+    @public
+    def portal_offer_page(self, request, offer_id):
+        return portal_veteran.offer_page(self, request, offer_id)
+
+    @api("POST", "/offers/<string:offer_id>")
+    @public
+    def portal_offer_answer(self, request, offer_id):
+        return portal_veteran.offer_answer(self, request, offer_id)
+
+    @api("GET", "/bundle/new")
+    @public
+    def portal_bundle_form(self, request):
+        return portal_veteran.bundle_new(self, request)
+
+    @api("POST", "/bundle/new")
+    @public
+    def portal_bundle_check(self, request):
+        return portal_veteran.bundle_new(self, request)
+
+    @api("POST", "/bundle/submit")
+    @public
+    def portal_bundle_submit(self, request):
+        return portal_veteran.bundle_submit(self, request)
+
+    @api("GET", "/bundle/<string:bundle_id>/submitted")
+    @public
+    def portal_bundle_submitted(self, request, bundle_id):
+        return portal_veteran.bundle_submitted(self, request, bundle_id)
 
     # The leaders' dashboard: gateway/portal/dashboard.py.
     @api("GET", "/dashboard")

@@ -283,7 +283,8 @@ def home(service, request: Request) -> Response:
     principal, token = current
     if not access.page_grants("veteran_home", principal.roles):
         # Staff and leaders have a start page of their own, when PAGES gives them one.
-        for page, start in (("staff_workbench", "/staff"), ("leader_dashboard", "/dashboard")):
+        for page, start in (("staff_workbench", "/staff"), ("leader_dashboard", "/dashboard"),
+                            ("staff_register", "/staff/veterans")):
             if access.page_grants(page, principal.roles):
                 return redirect(start)
         return refused(request, 403, "此页面不对您的角色开放", "您的角色没有可用的页面。")
@@ -302,8 +303,11 @@ def home(service, request: Request) -> Response:
                                          bundle_id=latest["bundle_id"])
     log_status, access_log = api_read(service, "my_access_log", token, "/api/v1/me/access-log",
                                       {"page_size": "20"})
+    from gateway.portal import veteran  # it builds on this module's helpers
+    mine = veteran.applications(service, token, veteran_id)
+    actions = mine["actions"] + _bundle_actions(bundle if bundle_status == 200 else None)
     return render(
-        request, "home.html", principal=principal,
+        request, "home.html", principal=principal, applications=mine, actions=actions,
         file_status=file_status, file=_file_rows(file) if file_status == 200 else [],
         bundle_status=bundle_status, bundle=bundle if bundle_status == 200 else None,
         tasks=_tasks(bundle) if bundle_status == 200 and bundle else [],
@@ -334,6 +338,16 @@ def _tasks(bundle: dict) -> list[dict]:
             "refusal_reason": matter.get("refusal_reason"), "next_step": matter.get("next_step"),
         })
     return tasks
+
+
+def _bundle_actions(bundle: dict | None) -> list[dict]:
+    """What the veteran must do for the bundle: each refused matter's next step, by its deadline."""
+    if not bundle:
+        return []
+    return [{"what": f"{m['title']}：{m['next_step']}", "due_on": m.get("due_on"),
+             "overdue": False, "href": "#bundle-title"}
+            for m in bundle.get("matters", [])
+            if m["status"] == "refused" and m.get("next_step")]
 
 
 def _not_tasks(bundle: dict) -> list[dict]:

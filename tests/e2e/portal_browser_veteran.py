@@ -1,0 +1,184 @@
+"""The veteran's own applications in a real browser (run by tests/e2e/test_portal_veteran_flows.py).
+
+Each scenario runs in a plain Python process, as tests/e2e/portal_browser.py's do:
+`python tests/e2e/portal_browser_veteran.py <scenario> '<json: base, people>'`; exit 0 means every
+check of the scenario held.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from playwright.sync_api import sync_playwright
+
+from tests.e2e.portal_browser import CHROMIUM, TITLE, Visit, check_axe
+
+
+def _visit(browser, base, javascript: bool = True) -> Visit:
+    visit = Visit(browser, base, javascript=javascript)
+    # A step that cannot happen fails within seconds, with its selector, not at the scenario's end.
+    visit.context.set_default_timeout(15_000)
+    return visit
+
+
+def _axe(page, state: str, javascript: bool) -> None:
+    """axe-core is a script: it runs in each flow's JavaScript-on run, over the same pages."""
+    if javascript:
+        check_axe(page, state)
+
+
+def _submit(page, selector: str = "form button.primary") -> None:
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def relief(browser, base, people, javascript: bool):
+    """Apply for hardship relief: the error state, 请核对 with 修改 (answers kept), 确认提交, the
+    confirmation page; then the application is on the home page under 我的申请."""
+    visit = _visit(browser, base, javascript)
+    visit.sign_in("veteran", f"portal-relief-{javascript}",
+                  veteran_id=people["relief_js" if javascript else "relief_nojs"])
+    page = visit.page
+    page.click("a[href='/relief/new']")
+    page.wait_for_url(f"{base}/relief/new")
+    assert page.title() == "申请困难帮扶" + TITLE
+    _axe(page, "relief form, empty", javascript)
+    _submit(page)
+    assert page.title() == "错误：申请困难帮扶" + TITLE
+    summary = page.inner_text(".error-summary")
+    assert "请选择申请原因" in summary and "申请金额" in summary, summary
+    _axe(page, "relief form, errors", javascript)
+    page.check("#trigger")
+    page.fill("#amount", "2,000.5")
+    page.fill("#circumstances", "妻子住院治疗，家庭收入中断。")
+    _submit(page)
+    assert page.title() == "请核对困难帮扶申请" + TITLE
+    check = page.inner_text("dl.check")
+    assert "¥2,000.50" in check and "妻子住院治疗" in check, check
+    _axe(page, "relief check answers", javascript)
+    # 修改 goes back to the form with every answer kept.
+    _submit(page, "form.inline button")
+    assert page.input_value("#amount") == "2,000.5"
+    assert page.is_checked("#trigger")
+    page.fill("#amount", "3000")
+    _submit(page)
+    assert "¥3,000.00" in page.inner_text("dl.check")
+    _submit(page)
+    assert page.title() == "困难帮扶申请" + TITLE
+    assert page.inner_text(".confirmation h1") == "申请已提交"
+    assert "/relief/" in page.url
+    confirmation = page.url
+    _axe(page, "relief confirmation", javascript)
+    # The confirmation is a page of its own: a reload shows it again, it does not apply again.
+    page.reload()
+    assert page.inner_text(".confirmation h1") == "申请已提交"
+    page.goto(f"{base}/")
+    mine = page.inner_text("section[aria-labelledby=applications-title]")
+    assert "困难帮扶" in mine and "已提交" in mine and "¥3,000.00" in mine, mine
+    print(json.dumps({"confirmation": confirmation}))
+    visit.close()
+
+
+def relief_sent_twice(browser, base, people):
+    """The 确认提交 form sent twice (a double click, a resubmitted page): one application."""
+    visit = _visit(browser, base, False)
+    visit.sign_in("veteran", "portal-relief-twice", veteran_id=people["relief_twice"])
+    page = visit.page
+    page.goto(f"{base}/relief/new")
+    page.check("#trigger")
+    page.fill("#amount", "1500")
+    page.fill("#circumstances", "房屋受台风损坏。")
+    _submit(page)
+    form = {name: page.locator(f"form[action='/relief/submit'] input[name='{name}']")
+            .input_value() for name in ("csrf_token", "idempotency_key", "trigger", "amount",
+                                        "circumstances")}
+    first = visit.context.request.post(f"{base}/relief/submit", form=form, max_redirects=0)
+    second = visit.context.request.post(f"{base}/relief/submit", form=form, max_redirects=0)
+    assert first.status == second.status == 303, (first.status, second.status)
+    assert first.headers["location"] == second.headers["location"]
+    visit.close()
+
+
+def offer(browser, base, people, javascript: bool):
+    """An offered survivors' pension: listed under 需要您处理 with its deadline; answered with
+    JavaScript off (the relation missing first: the error state), then the answer shown."""
+    visit = _visit(browser, base, javascript)
+    visit.sign_in("veteran", f"portal-offer-{javascript}",
+                  veteran_id=people["offered_js" if javascript else "offered_nojs"])
+    page = visit.page
+    actions = page.inner_text("section[aria-labelledby=actions-title]")
+    assert "答复是否需要定期抚恤金" in actions and "截止" in actions, actions
+    with page.expect_navigation():
+        page.click("section[aria-labelledby=actions-title] a:has-text('定期抚恤金')")
+    assert page.title() == "定期抚恤金告知" + TITLE
+    _axe(page, "offer, open", javascript)
+    page.check("#answer")
+    _submit(page)
+    assert page.title() == "错误：定期抚恤金告知" + TITLE
+    assert "关系" in page.inner_text(".error-summary")
+    _axe(page, "offer, error", javascript)
+    page.check("#answer")
+    page.select_option("#relation", "child")
+    _submit(page)
+    assert page.inner_text(".confirmation h1") == "您已确认需要定期抚恤金"
+    assert "已提交" in page.inner_text("main")
+    _axe(page, "offer, answered", javascript)
+    page.goto(f"{base}/")
+    mine = page.inner_text("section[aria-labelledby=applications-title]")
+    assert "定期抚恤金" in mine and "已提交" in mine, mine
+    assert "定期抚恤金" not in page.inner_text("section[aria-labelledby=actions-title]")
+    visit.close()
+
+
+def bundle(browser, base, people, javascript: bool):
+    """Submit the discharge bundle with JavaScript off: 请核对, 确认提交, the receipt listing the
+    matters sent; the home page then shows them as a task list."""
+    visit = _visit(browser, base, javascript)
+    visit.sign_in("veteran", f"portal-bundle-{javascript}",
+                  veteran_id=people["bundle_js" if javascript else "bundle_nojs"])
+    page = visit.page
+    with page.expect_navigation():
+        page.click("a[href='/bundle/new']")
+    _axe(page, "bundle form", javascript)
+    page.fill("#discharge_approved_on", "2026-02-30")
+    _submit(page)
+    assert "年-月-日" in page.inner_text(".error-summary")
+    _axe(page, "bundle form, errors", javascript)
+    page.fill("#discharge_approved_on", people["approved_on"])
+    page.select_option("#rank_class", "conscript")
+    page.fill("#years_of_service", "2")
+    page.select_option("#placement_mode", "self_employment")
+    page.check("#leave_out-card")
+    page.fill("#reason", "到服务站现场申领")
+    _submit(page)
+    assert page.title() == "请核对军人退役一件事申请" + TITLE
+    assert "优待证" in page.inner_text("dl.check")
+    _axe(page, "bundle check answers", javascript)
+    _submit(page)
+    assert page.inner_text(".confirmation h1") == "申请已提交"
+    assert page.locator("main ul li").count() >= 5
+    _axe(page, "bundle receipt", javascript)
+    page.goto(f"{base}/")
+    assert page.locator(".task").count() >= 5
+    visit.close()
+
+
+SCENARIOS = {
+    "relief_without_javascript": lambda b, base, p: relief(b, base, p, javascript=False),
+    "relief_with_javascript": lambda b, base, p: relief(b, base, p, javascript=True),
+    "relief_sent_twice": relief_sent_twice,
+    "offer_without_javascript": lambda b, base, p: offer(b, base, p, javascript=False),
+    "offer_with_javascript": lambda b, base, p: offer(b, base, p, javascript=True),
+    "bundle_without_javascript": lambda b, base, p: bundle(b, base, p, javascript=False),
+    "bundle_with_javascript": lambda b, base, p: bundle(b, base, p, javascript=True),
+}
+
+if __name__ == "__main__":
+    scenario, arguments = sys.argv[1], json.loads(sys.argv[2])
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            SCENARIOS[scenario](chromium, arguments["base"], arguments["people"])
+        finally:
+            chromium.close()
+    print(f"{scenario}: ok")

@@ -48,6 +48,23 @@ RANK_CLASSES = {"conscript": "义务兵", "junior_nco": "初级士官", "senior_
 PLACEMENT_MODES = {"self_employment": "自主就业", "assigned_work": "安排工作",
                    "retirement": "退休", "support": "供养", "monthly_retirement_pay": "逐月领取退役金",
                    "officer_transfer": "军官转业", "demobilisation": "复员"}
+PLACEMENT_STATUSES = {
+    "reported": "已报到", "forfeited": "不再安排安置", "waiting": "待安置", "scored": "已赋分",
+    "post_offered": "已提供岗位，待您答复", "post_accepted": "已接受岗位", "letter_issued": "已开具介绍信",
+    "on_post": "已上岗", "contracted": "已签订劳动合同", "self_employed": "自主就业",
+    "subsidy_paid": "一次性经济补助已发放", "handed_over": "已移交", "awaiting_assignment": "待分配",
+    "assigned": "已分配", "placed": "已安置", "closed": "已办结"}
+PETITION_STATES = {
+    "registered": "已登记，待受理", "accepted": "已受理，办理中", "refused": "不予受理",
+    "transferred": "已转送有关部门", "routed_out": "已告知向有关机关提出", "answered": "已书面答复",
+    "under_review": "复查中", "reviewed": "已复查", "under_re_review": "复核中", "final": "已办结"}
+PETITION_CATEGORIES = {"placement": "安置", "benefits": "优抚", "pension": "抚恤",
+                       "social_insurance": "社会保险", "employment": "就业", "medical": "医疗",
+                       "housing": "住房", "honours": "荣誉", "other": "其他"}
+PROXY_STATES = {"open": "代办中", "completed": "已办结", "not_completed": "未能办成"}
+PROXY_MATTERS = {"benefits_application": "优抚待遇申请", "card": "优待证", "social_insurance": "社会保险",
+                 "household_registration": "户口登记", "medical": "医疗", "employment": "就业",
+                 "legal": "法律事务", "other": "其他事项"}
 AMOUNT = re.compile(r"(\d{1,7})(?:\.(\d{1,2}))?")
 CIRCUMSTANCES_MAX = 500
 REASON_MAX = 200
@@ -403,15 +420,84 @@ def bundle_submitted(service, request: Request, bundle_id: str) -> Response:
 # -- what the home page shows of them -----------------------------------------------------------
 
 def applications(service, token: str, veteran_id: str) -> dict:
-    """The veteran's benefits cases and what they must do, for the home page: each part of it
-    fails on its own, as the rest of the page does."""
+    """The veteran's cases in every service and what they must do, for the home page. Each
+    service's part fails on its own, as the rest of the page does: `unavailable` names the parts
+    that could not be read, and the rest is shown."""
+    cases, actions, unavailable = [], [], []
+    for part, read in (("优抚和困难帮扶", _benefits_cases), ("安置", _placement_cases),
+                       ("信访", _petition_cases), ("代办", _proxy_cases)):
+        found = read(service, token, veteran_id)
+        if found is None:
+            unavailable.append(part)
+            continue
+        cases += found[0]
+        actions += found[1]
+    return {"status": 200, "cases": cases, "actions": actions, "unavailable": unavailable}
+
+
+def _next_deadline(deadlines: list[dict]) -> dict | None:
+    """The earliest clock still running or run out unmet: what the case waits on next."""
+    open_ = [d for d in deadlines if d["state"] in ("pending", "overdue")]
+    return min(open_, key=lambda d: d["due_on"]) if open_ else None
+
+
+def _placement_cases(service, token, veteran_id):
+    status, eligibility = portal.api_read(
+        service, "placement_eligibility", token,
+        f"/api/v1/veterans/{veteran_id}/placement-eligibility", veteran_id=veteran_id)
+    if status == 404:
+        return [], []
+    if status != 200:
+        return None
+    case_id = eligibility["case_id"]
+    status, case = portal.api_read(service, "get_placement_case", token,
+                                   f"/api/v1/placement/cases/{case_id}", case_id=case_id)
+    if status != 200:
+        return None
+    due = _next_deadline(case.get("deadlines", []))
+    return [{"title": "退役安置", "state": PLACEMENT_STATUSES.get(case["status"], case["status"]),
+             "applied_on": case["report_in"]["reported_on"],
+             "due_on": due["due_on"] if due else None,
+             "overdue": bool(case.get("overdue")) or bool(due and due["state"] == "overdue"),
+             "href": None, "amount": None}], []
+
+
+def _petition_cases(service, token, veteran_id):
+    status, listed = portal.api_read(service, "list_petitions", token, "/api/v1/disputes/petitions",
+                                     {"veteran_id": veteran_id, "page_size": "50"})
+    if status != 200:
+        return None
+    cases = []
+    for row in listed["items"]:
+        due = row["intake_due_on"] if row["state"] == "registered" else row.get("opinion_due_on")
+        cases.append({
+            "title": f"信访（{PETITION_CATEGORIES.get(row['category'], row['category'])}）",
+            "state": PETITION_STATES.get(row["state"], row["state"]),
+            "applied_on": row["received_on"], "due_on": None if row["state"] == "final" else due,
+            "overdue": bool(row.get("overdue")), "href": None, "amount": None})
+    return cases, []
+
+
+def _proxy_cases(service, token, veteran_id):
+    status, listed = portal.api_read(service, "list_proxy_cases", token,
+                                     "/api/v1/disputes/proxy-cases",
+                                     {"veteran_id": veteran_id, "page_size": "50"})
+    if status != 200:
+        return None
+    return [{"title": f"代办（{PROXY_MATTERS.get(row['matter_kind'], row['matter_kind'])}）",
+             "state": PROXY_STATES.get(row["state"], row["state"]), "applied_on": row["opened_on"],
+             "due_on": None, "overdue": False, "href": None, "amount": None}
+            for row in listed["items"] if row["veteran_id"] == veteran_id], []
+
+
+def _benefits_cases(service, token, veteran_id):
     status, benefits = portal.api_read(service, "veteran_benefits", token,
                                        f"/api/v1/benefits/veterans/{veteran_id}",
                                        veteran_id=veteran_id)
     if status == 404:
-        benefits, status = {"relief": [], "entitlements": [], "card": None, "offers": []}, 200
+        return [], []
     if status != 200:
-        return {"status": status, "cases": [], "actions": []}
+        return None
     cases = [{"title": f"困难帮扶（{RELIEF_TRIGGERS.get(r['trigger'], r['trigger'])}）",
               "state": RELIEF_STATES.get(r["state"], r["state"]), "applied_on": r["applied_on"],
               "due_on": None, "overdue": False, "href": f"/relief/{r['application_id']}",
@@ -432,4 +518,4 @@ def applications(service, token: str, veteran_id: str) -> dict:
                 "due_on": o["answer_due_on"], "overdue": o.get("overdue", False),
                 "href": f"/offers/{o['offer_id']}"}
                for o in benefits.get("offers", []) if o["state"] == "open"]
-    return {"status": 200, "cases": cases, "actions": actions}
+    return cases, actions

@@ -34,7 +34,7 @@ def _submit(page, selector: str = "form button.primary") -> None:
 
 def relief(browser, base, people, javascript: bool):
     """Apply for hardship relief: the error state, 请核对 with 修改 (answers kept), 确认提交, the
-    confirmation page; then the application is on the home page under 我的申请."""
+    confirmation page; then the application is on the home page under 我的事项."""
     visit = _visit(browser, base, javascript)
     visit.sign_in("veteran", f"portal-relief-{javascript}",
                   veteran_id=people["relief_js" if javascript else "relief_nojs"])
@@ -75,6 +75,11 @@ def relief(browser, base, people, javascript: bool):
     page.goto(f"{base}/")
     mine = page.inner_text("section[aria-labelledby=applications-title]")
     assert "困难帮扶" in mine and "已提交" in mine and "¥3,000.00" in mine, mine
+    # Cases in other services too, each with its next deadline: the petition lodged for them.
+    assert "信访（社会保险）" in mine and "已登记，待受理" in mine, mine
+    petition = page.locator("section[aria-labelledby=applications-title] tr",
+                            has_text="信访（社会保险）")
+    assert "年" in petition.locator("td").nth(4).inner_text(), petition.inner_text()
     print(json.dumps({"confirmation": confirmation}))
     visit.close()
 
@@ -160,6 +165,16 @@ def bundle(browser, base, people, javascript: bool):
     _axe(page, "bundle receipt", javascript)
     page.goto(f"{base}/")
     assert page.locator(".task").count() >= 5
+    # Reporting in, a matter of the bundle, opens the placement case: 我的事项 shows it once
+    # placement has it (within seconds), with its state in the veteran's words.
+    mine = "section[aria-labelledby=applications-title]"
+    for _ in range(20):
+        if "退役安置" in page.inner_text(mine):
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    assert "退役安置" in page.inner_text(mine), page.inner_text(mine)
+    _axe(page, "veteran page with cases in several services", javascript)
     visit.close()
 
 

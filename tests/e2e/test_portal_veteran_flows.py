@@ -59,6 +59,15 @@ def people(system):
                                   json={"tie": "martyr", "fallen_name": "王建国",
                                         "relation": "father"})
         assert tie.status_code == 200, tie.text
+    # A petition lodged for two of them: their 我的事项 lists it beside their relief.
+    officer = session(system, ["disputes_officer"], "portal-flows-disputes")
+    for role in ("relief_nojs", "relief_js"):
+        lodged = officer.post(f"{base}/disputes/petitions", timeout=15, json={
+            "veteran_id": ids[role], "service_station": STATION, "channel": "letter",
+            "petitioner_kind": "veteran", "petitioner_name": "张卫东",
+            "petitioner_phone": "13905791234", "category": "social_insurance",
+            "request": "请求核实养老保险缴费年限。", "facts": "转业后工龄认定有误。"})
+        assert lodged.status_code == 201, lodged.text
     worker = session(system, ["station_worker"], "portal-flows-worker", stations=[STATION])
 
     def offered():

@@ -178,10 +178,28 @@ def bundle(browser, base, people, javascript: bool):
     visit.close()
 
 
+def staff_read_on_the_log(browser, base, people):
+    """A station worker opens the veteran's file on the staff pages; the veteran's own page then
+    lists that read under 谁查看了我的档案, with who and what."""
+    staff = _visit(browser, base)
+    staff.sign_in("station_worker", "portal-reader-worker", station=people["station"])
+    response = staff.page.goto(f"{base}/staff/veterans/{people['relief_twice']}")
+    assert response.status == 200, response.status
+    staff.close()
+    visit = _visit(browser, base)
+    visit.sign_in("veteran", "portal-reader-vet", veteran_id=people["relief_twice"])
+    log = visit.page.locator("section[aria-labelledby=log-title] tbody tr",
+                             has_text="服务站工作人员")
+    assert log.count() >= 1, visit.page.inner_text("section[aria-labelledby=log-title]")
+    assert "查看档案" in log.first.inner_text(), log.first.inner_text()
+    visit.close()
+
+
 SCENARIOS = {
     "relief_without_javascript": lambda b, base, p: relief(b, base, p, javascript=False),
     "relief_with_javascript": lambda b, base, p: relief(b, base, p, javascript=True),
     "relief_sent_twice": relief_sent_twice,
+    "staff_read_on_the_log": staff_read_on_the_log,
     "offer_without_javascript": lambda b, base, p: offer(b, base, p, javascript=False),
     "offer_with_javascript": lambda b, base, p: offer(b, base, p, javascript=True),
     "bundle_without_javascript": lambda b, base, p: bundle(b, base, p, javascript=False),

@@ -76,7 +76,7 @@ def people(system):
                 if o["kind"] == "survivors_pension"} >= {ids[role] for role in OFFERED}
 
     wait_until(offered, timeout=30, what="the survivors' pension offers")
-    return {**ids, "approved_on": (shanghai_today() - timedelta(days=3)).isoformat()}
+    return {**ids, "station": STATION, "approved_on": (shanghai_today() - timedelta(days=3)).isoformat()}
 
 
 def _relief_of(system, veteran_id: str) -> list[dict]:
@@ -126,3 +126,7 @@ def test_the_discharge_bundle_is_submitted_from_the_page(system, people, mode):
     card = next(m for m in soldier.get(f"{system['base']}/api/v1/bundles/{bundle['bundle_id']}",
                                        timeout=15).json()["matters"] if m["matter"] == "card")
     assert card["status"] == "left_out" and card["reason"] == "到服务站现场申领"
+
+
+def test_a_staff_members_read_shows_on_the_veterans_access_log(system, people):
+    run(system, people, "staff_read_on_the_log")

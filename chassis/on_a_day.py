@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from chassis.clock import SHANGHAI
+from chassis.days import due_day_of
+from chassis.deadlines import DeadlineChanges
 from chassis.envelope import RecordedEvent
 
 
@@ -55,6 +58,12 @@ class OnADay:
         allowance so far): the person's day if given, else the day known."""
         return self.effective_on if self.effective_on is not None else self.as_of
 
+    def instant(self, now: datetime) -> datetime:
+        """The moment a dated view stands at, for a clock's state: the last moment of its day
+        (a term whose last day it is has not run out yet, as "overdue" counts from the day
+        after everywhere), or `now` if the day has not ended yet (today)."""
+        return min(end_of_day(self.day) - timedelta(microseconds=1), now)
+
     def keeps(self, event: RecordedEvent) -> bool:
         if self.as_of is not None and event.recorded_at >= end_of_day(self.as_of):
             return False
@@ -68,3 +77,55 @@ class OnADay:
         the stream's first events, as far as the day: a fold never sees a step without the
         steps before it."""
         return [event for event in recorded if self.keeps(event)]
+
+
+@dataclass(frozen=True)
+class ClockStep:
+    """What one kept event did to its case's clocks: `changes` as its append applied them (with
+    `at`, when it was recorded), `fired` the clocks whose running out it records."""
+
+    changes: DeadlineChanges
+    fired: tuple[str, ...] = ()
+
+
+def clocks_on(steps: Iterable[ClockStep], at: datetime) -> list[dict[str, Any]]:
+    """A case's deadlines as they stood at `at`, replayed from its own events the way the store
+    applied them (cancelled, met, then set; a firing marks the pending clock fired), shown as
+    chassis.deadlines.deadlines_for shows the deadlines table now. Why: that table holds each
+    clock's state now only; a clock started by an event with its term is known from that event
+    on, so the case's events are enough to say what it was on any later day."""
+    rows: list[dict[str, Any]] = []
+    for step in steps:
+        when = step.changes.at
+        for row in rows:
+            if row["name"] in step.changes.cancelled and row["state"] == "pending":
+                row["state"] = "cancelled"
+        for row in rows:
+            if row["name"] in step.changes.met and row["state"] in ("pending", "fired"):
+                row["state"], row["met_at"] = "met", when
+        for deadline in step.changes.set:
+            generation = 1 + max((r["generation"] for r in rows if r["name"] == deadline.name),
+                                 default=0)
+            rows.append({"name": deadline.name, "generation": generation,
+                         "due_at": deadline.due_at, "state": "pending", "met_at": None,
+                         "fired_at": None})
+        for row in rows:
+            if row["name"] in step.fired and row["state"] == "pending":
+                row["state"], row["fired_at"] = "fired", when
+    views = []
+    for row in sorted(rows, key=lambda r: (r["due_at"], r["name"], r["generation"])):
+        state = row["state"]
+        if state == "cancelled":
+            continue  # as deadlines_for shows them: a replaced or stopped clock is left out
+        if state == "fired" or (state == "pending" and row["due_at"] <= at):
+            state = "overdue"
+        views.append({**row, "due_on": due_day_of(row["due_at"]), "state": state,
+                      "due_at": row["due_at"].astimezone(SHANGHAI),
+                      "met_at": _shanghai(row["met_at"]), "fired_at": _shanghai(row["fired_at"]),
+                      "late": state == "met" and (row["fired_at"] is not None
+                                                  or row["met_at"] > row["due_at"])})
+    return views
+
+
+def _shanghai(instant: datetime | None) -> datetime | None:
+    return None if instant is None else instant.astimezone(SHANGHAI)

@@ -439,8 +439,9 @@ def openapi_paths(errors, json_content, parameters) -> dict:
                        "the end of `as_of` (Asia/Shanghai), as in effect on `effective_on` "
                        "(a case's step takes effect the day it was recorded); a case opened "
                        "later is absent. Employment's `matches` are today's open postings "
-                       "only and null on a dated page; a dated placement case lists no "
-                       "`deadlines` (their state then is not kept).",
+                       "only and null on a dated page; a dated placement case's "
+                       "`deadlines` are its clocks as they stood at the end of the day, "
+                       "replayed from its own events.",
         # as_of / effective_on: the file and every section as they stood on a day
         # (docs/history.md); employment's matches are today's only, null on a dated page.
         "parameters": [*parameters, {"in": "query", "schema": FileOnDateQuery}],

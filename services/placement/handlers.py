@@ -12,6 +12,7 @@ from chassis.commands import BLIND_WRITE_BUDGET_SECONDS, replayed
 from chassis.deadlines import Deadline, DeadlineChanges
 from chassis.envelope import Metadata, new_id
 from chassis.errors import ClaimTaken, StreamVersionConflict
+from chassis.on_a_day import ClockStep
 from chassis.store import AppendResult, PostgresEventStore, digest, request_digest
 from chassis.wire import ServiceError
 from contracts import placement as contract
@@ -114,6 +115,25 @@ def deadline_changes(case: PlacementCase | ev.SpouseReceived, changes: ClockChan
         set=[Deadline.on(name, due, FIRE_TYPES[name], {**ids, "due_on": due.isoformat()})
              for name, due in changes.set.items()],
         met=changes.met, cancelled=changes.cancelled, at=clock.now())
+
+
+def clock_steps(recorded) -> list[ClockStep]:
+    """What each of a case's events did to its clocks, worked out as its append worked it out
+    (case_write, receive_spouse), with the time it was recorded: the case's deadlines on a past
+    day are replayed from these (chassis.on_a_day.clocks_on), the deadlines table holding only
+    their state now. Taken event by event: no step of a case sets and stops one clock at once."""
+    fired_by = {fire_type: name for name, fire_type in FIRE_TYPES.items()}
+    events = domain_events(recorded)
+    steps = []
+    for n, (stored, event) in enumerate(zip(recorded, events, strict=True)):
+        received = PlacementCase.from_events(events[:n]).reported_on if n else None
+        changes = clock_changes(received, [event])
+        steps.append(ClockStep(DeadlineChanges(
+            set=[Deadline.on(name, due, FIRE_TYPES[name]) for name, due in changes.set.items()],
+            met=changes.met, cancelled=changes.cancelled, at=stored.recorded_at),
+            tuple(name for fire_type, name in fired_by.items()
+                  if stored.event_type == fire_type)))
+    return steps
 
 
 def case_write(case: PlacementCase, new_events: Sequence[ev.Event], clock: Clock) -> Write:

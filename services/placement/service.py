@@ -14,13 +14,15 @@ from chassis.consumer import subscribe
 from chassis.deadlines import Deadlines, deadlines_for
 from chassis.envelope import Metadata, RecordedEvent
 from chassis.nameko_deps import CallContext, EventStore, Inbox, WorkerLog
+from chassis.on_a_day import clocks_on
 from chassis.projection import ProjectionRunner
 from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
-from contracts import instance
+from contracts import access, instance
 from contracts import placement as contract
 from contracts.registry import on_a_day
 from services.placement import handlers, queries, registry_facts, report
+from services.placement.domain.case import desk_statuses
 from services.placement.domain.commands import AmendFacts, RegisterPostQuota, ReportIn
 from services.placement.domain.errors import CaseNotFound, PlacementError
 from services.placement.domain.facts import Disability, Honour
@@ -52,6 +54,11 @@ def _uuid(value: str, what: str = "placement case") -> str:
     if canonical != value:
         raise CaseNotFound(f"no {what} with this id")
     return canonical
+
+
+def _granted(caller: Caller):
+    """Whether the caller's roles run an operation (contracts/access.py, the gateway's rule)."""
+    return lambda operation: bool(access.grants(operation, caller.roles))
 
 
 def _honours(values) -> tuple[Honour, ...] | None:
@@ -166,14 +173,20 @@ class PlacementService:
         case_id = _uuid(params["case_id"])
         day = on_a_day(as_of, effective_on)
         recorded = self.store.read_stream(case_id)
+        if day is not None:
+            recorded = day.events(recorded)
+        case = self._case(case_id, caller, recorded)
         if day is None:
             deadlines, today = deadlines_for(self.store.db, case_id, self.clock), self.clock.today()
         else:
-            # The clocks' rows hold their state now, not then: a dated case shows none (the
-            # overdue ones it had by then are in `overdue`, from its events).
-            recorded, deadlines, today = day.events(recorded), [], day.day
-        case = self._case(case_id, caller, recorded)
+            # The clocks' rows hold their state now, not then: the clocks on the day are
+            # replayed from the case's own events up to it.
+            deadlines = clocks_on(handlers.clock_steps(recorded), day.instant(self.clock.now()))
+            today = day.day
         view = queries.case_view(case, recorded, deadlines, self.standards(), today)
+        # What the caller may do next (a page shows only these steps' forms); a case as it
+        # stood on a day takes no step.
+        view["next_steps"] = [] if day is not None else case.next_steps(_granted(caller))
         return instance(contract.PlacementCaseReply).dump(view)
 
     @rpc
@@ -202,7 +215,8 @@ class PlacementService:
             result = queries.list_cases(
                 cur, self.clock, **filters,
                 within_stations=None if caller.district else list(caller.stations),
-                own_veteran=None if caller.district else caller.veteran_id)
+                own_veteran=None if caller.district else caller.veteran_id,
+                mine=desk_statuses(_granted(caller)))
         return instance(contract.PlacementCaseList).dump(result)
 
     # -- the steps of a case ----------------------------------------------------------------------

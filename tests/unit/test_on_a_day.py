@@ -49,3 +49,45 @@ def test_the_day_a_view_stands_on():
     assert OnADay(as_of=date(2026, 11, 7)).day == date(2026, 11, 7)
     with pytest.raises(ValueError):
         OnADay()
+
+
+# -- a case's clocks on a day, replayed from its events ----------------------------------------------
+
+def _step(day: int, set_=(), met=(), cancelled=(), fired=()):
+    from chassis.deadlines import Deadline, DeadlineChanges
+    from chassis.on_a_day import ClockStep
+    when = datetime(2026, 11, day, 2, tzinfo=UTC)
+    return ClockStep(DeadlineChanges(
+        set=[Deadline.on(name, date(2026, 11, due), "Overdue") for name, due in set_],
+        met=met, cancelled=cancelled, at=when), tuple(fired))
+
+
+def _shown(steps, day: int, now=datetime(2026, 12, 31, tzinfo=UTC)):
+    from chassis.on_a_day import clocks_on, end_of_day
+    on = OnADay(as_of=date(2026, 11, day))
+    # The caller replays the steps the day keeps, as the service keeps the events.
+    kept = [s for s in steps if s.changes.at < end_of_day(on.as_of)]
+    return [(c["name"], c["generation"], c["due_on"].day, c["state"], c["late"])
+            for c in clocks_on(kept, on.instant(now))]
+
+
+def test_a_clock_is_pending_on_its_last_day_and_overdue_the_day_after():
+    steps = [_step(2, set_=[("answer", 5)])]
+    assert _shown(steps, 5) == [("answer", 1, 5, "pending", False)]
+    assert _shown(steps, 6) == [("answer", 1, 5, "overdue", False)]
+    # Today, before the end of the day, the view stands at now.
+    early = datetime(2026, 11, 5, 23, 0, tzinfo=UTC)  # 07:00 on the 6th in Shanghai
+    assert _shown(steps, 6, now=early) == [("answer", 1, 5, "overdue", False)]
+    assert _shown(steps, 6, now=datetime(2026, 11, 5, 15, 0, tzinfo=UTC)) == [
+        ("answer", 1, 5, "pending", False)]
+
+
+def test_fired_then_met_is_late_and_a_cancelled_clock_set_again_is_its_second_generation():
+    steps = [_step(2, set_=[("answer", 5)]), _step(7, fired=["answer"]),
+             _step(9, met=["answer"]), _step(10, set_=[("review", 20)]),
+             _step(12, cancelled=["review"]), _step(13, set_=[("review", 25)])]
+    assert _shown(steps, 8) == [("answer", 1, 5, "overdue", False)]
+    assert _shown(steps, 9) == [("answer", 1, 5, "met", True)]
+    assert _shown(steps, 11) == [("answer", 1, 5, "met", True), ("review", 1, 20, "pending", False)]
+    assert _shown(steps, 12) == [("answer", 1, 5, "met", True)]
+    assert _shown(steps, 13) == [("answer", 1, 5, "met", True), ("review", 2, 25, "pending", False)]

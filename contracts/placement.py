@@ -653,6 +653,10 @@ class RegisterPostQuotaRequest(_Request):
 
 # -- queries ----------------------------------------------------------------------------------------
 
+CASE_QUEUES = ("mine", "others", "done")
+CASE_SORTS = ("state_since", "reported_on", "due_on")
+
+
 class ListCasesQuery(Schema):
     veteran_id = fields.String(**_UUID, metadata={
         "description": "one veteran's cases: their own and a spouse's moving with them"})
@@ -661,6 +665,14 @@ class ListCasesQuery(Schema):
     kind = _one_of(CASE_KINDS)
     station = fields.String(validate=[validate.Length(min=1, max=100), TEXT])
     overdue = fields.Boolean(metadata={"description": "true: only cases with a clock run out"})
+    queue = _one_of(CASE_QUEUES, metadata={
+        "description": "mine: open and the step it waits on is yours (your role runs it, and it "
+                       "is not the veteran's own choice); others: open, waiting on someone else "
+                       "(the veteran, or another role); done: closed"})
+    sort = _one_of(CASE_SORTS, metadata={
+        "description": "state_since: since when it is in its status (days waiting); due_on: "
+                       "the running clock's last day; none: by report-in"})
+    order = _one_of(("asc", "desc"), load_default="asc")
     page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=100000))
     page_size = QueryInteger(load_default=20, validate=validate.Range(min=1, max=200))
 
@@ -860,6 +872,9 @@ class PlacementCaseReply(Schema):
     closed = fields.Nested(PlacementClosedReply, **_NULLABLE)
     deadlines = fields.List(fields.Nested(DeadlineView), required=True)
     history = fields.List(fields.Nested(PlacementHistoryEntry), required=True)
+    next_steps = fields.List(fields.String(), metadata={
+        "description": "the steps the caller may take now (each a step route's last path "
+                       "segment): the case's status allows it and the caller's role runs it"})
 
 
 class PlacementCaseSummary(Schema):
@@ -874,6 +889,15 @@ class PlacementCaseSummary(Schema):
     reported_on = fields.Date(required=True)
     placement_due_on = fields.Date(**_NULLABLE)
     overdue = fields.Boolean(required=True)
+    state_since = fields.Date(**_NULLABLE, metadata={
+        "description": "the day of the step that put it in its status: days waiting count from it"})
+    next_step = fields.String(**_NULLABLE, metadata={
+        "description": "the step it waits on (a step route's last path segment, e.g. score, "
+                       "referral-letter, closure); null once closed"})
+    due_on = fields.Date(**_NULLABLE, metadata={
+        "description": "the last day of the clock running now (on post after the referral "
+                       "letter, else placement while it runs)"})
+    yours = fields.Boolean(metadata={"description": "the step it waits on is the caller's"})
 
 
 class PlacementCaseList(Schema):

@@ -17,9 +17,19 @@ def _domain(event: RecordedEvent) -> ev.Event:
     return ev.EVENT_TYPES[event.event_type](**contract.load_data(event))
 
 
+# The business day each status-changing event carries (the day of the step: chosen, paid,
+# issued, placed, on post, signed); a queue's days waiting count from it.
+_STEP_DAYS = ("on", "paid_on", "issued_on", "placed_on", "on_post_on", "signed_on")
+
+
+def _day_of(domain: ev.Event):
+    return next((getattr(domain, name) for name in _STEP_DAYS if hasattr(domain, name)), None)
+
+
 class CaseList:
     """One row per case. Its status follows the same function the case itself does
-    (domain.case.next_status), so the list never disagrees with the case."""
+    (domain.case.next_status), so the list never disagrees with the case. `state_since` is the
+    day of the step that put the case in its status."""
 
     name = "placement_cases"
     tables = ("placement_cases",)
@@ -46,8 +56,8 @@ class CaseList:
         sets, args = ["last_position = %s"], [event.position]
         status = next_status(kind, domain)
         if status is not None:
-            sets.append("status = %s")
-            args.append(status)
+            sets += ["status = %s", "state_since = %s"]
+            args += [status, _day_of(domain)]
         due = clock_changes(reported_on, [domain]).set.get(PLACEMENT_CLOCK)
         if due is not None:
             sets.append("placement_due_on = %s")
@@ -65,21 +75,24 @@ class CaseList:
             case ev.Placed():
                 sets += ["placed_on = %s", "placed_kind = %s"]
                 args += [domain.placed_on, domain.post_kind]
+            case ev.ReferralLetterIssued():
+                sets.append("on_post_due_on = %s")
+                args.append(domain.on_post_due_on)
         cur.execute(f"UPDATE {self.table} SET {', '.join(sets)} WHERE case_id = %s",
                     [*args, event.stream_id])
 
     def _open(self, cur, domain, position: int) -> None:
         if isinstance(domain, ev.ReportedIn):
             row = (domain.case_id, domain.veteran_id, domain.case_kind, "reported",
-                   domain.service_station, domain.reported_on, None)
+                   domain.service_station, domain.reported_on, None, domain.reported_on)
         else:
             due = clock_changes(domain.received_on, [domain]).set.get(PLACEMENT_CLOCK)
             row = (domain.case_id, domain.veteran_id, "spouse", "awaiting_assignment",
-                   domain.service_station, domain.received_on, due)
+                   domain.service_station, domain.received_on, due, domain.received_on)
         cur.execute(
             f"INSERT INTO {self.table} (case_id, veteran_id, kind, status, service_station, "
-            "reported_on, placement_due_on, last_position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT DO NOTHING", (*row, position))
+            "reported_on, placement_due_on, state_since, last_position) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", (*row, position))
 
 
 class PostQuotas:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from chassis.clock import Clock
-from services.placement.domain.case import PlacementCase
+from services.placement.domain.case import NEXT_STEPS, PlacementCase
 from services.placement.domain.clocks import days_late
 from services.placement.domain.money import Standards, waiting_allowance
 from services.placement.domain.rates import CaseOutcome, placed_in_period, placement_rates
@@ -94,13 +94,25 @@ def eligibility_view(case: PlacementCase) -> dict:
 
 _OVERDUE = ("EXISTS (SELECT 1 FROM deadlines d WHERE d.stream_id = c.case_id AND "
             "(d.state = 'fired' OR (d.state = 'pending' AND d.due_at <= %s)))")
+# The step each open status waits on (domain.case.NEXT_STEPS' first), in SQL.
+_NEXT_STEP = ("CASE c.status " + " ".join(f"WHEN '{status}' THEN '{steps[0][0]}'"
+                                         for status, steps in NEXT_STEPS.items()) + " END")
+# The clock running now: on post after the referral letter; else the placement clock while it
+# runs (from choosing assigned work or a transfer, or receiving a spouse, until placed).
+_PLACEMENT_RUNS = ("waiting", "scored", "post_offered", "post_accepted", "awaiting_assignment",
+                   "assigned")
+_DUE_ON = ("(CASE WHEN c.status = 'letter_issued' THEN c.on_post_due_on WHEN c.status IN ("
+           + ", ".join(f"'{s}'" for s in _PLACEMENT_RUNS) + ") THEN c.placement_due_on END)")
+_SORTS = {"state_since": "c.state_since", "reported_on": "c.reported_on", "due_on": _DUE_ON}
 
 
 def list_cases(cur, clock: Clock, status=None, mode=None, kind=None, station=None, overdue=None,
                page=1, page_size=20, veteran_id=None, within_stations=None,
-               own_veteran=None) -> dict:
+               own_veteran=None, queue=None, sort=None, order="asc", mine=()) -> dict:
     """`within_stations` and `own_veteran` are the caller's reach when it is not the district:
-    their stations' cases, and their own (a spouse's case is reached through the officer)."""
+    their stations' cases, and their own (a spouse's case is reached through the officer).
+    `mine` is the statuses whose awaited step is the caller's (domain.case.desk_statuses): the
+    queues mine (open, in one of them), others (open, not) and done (closed), and `yours`."""
     where, args = [], []
     if within_stations is not None or own_veteran is not None:
         where.append("(c.service_station = ANY(%s) OR c.veteran_id = %s)")
@@ -110,6 +122,12 @@ def list_cases(cur, clock: Clock, status=None, mode=None, kind=None, station=Non
         if value is not None:
             where.append(f"c.{column} = %s")
             args.append(value)
+    if queue is not None:
+        where.append({"mine": "c.status = ANY(%s)",
+                      "others": "c.status <> 'closed' AND NOT (c.status = ANY(%s))",
+                      "done": "c.status = 'closed'"}[queue])
+        if queue != "done":
+            args.append(list(mine))
     now = clock.now()
     base = f"FROM placement_cases c {'WHERE ' + ' AND '.join(where) if where else ''}"
     cur.execute(f"SELECT count(*), count(*) FILTER (WHERE {_OVERDUE}) {base}", [now, *args])
@@ -119,13 +137,18 @@ def list_cases(cur, clock: Clock, status=None, mode=None, kind=None, station=Non
         args.append(now)
         cur.execute(f"SELECT count(*) {base}", args)
         (total,) = cur.fetchone()
+    # The sort column is one of the contract's names, never the caller's text.
+    ordering = (f"{_SORTS[sort]} {'DESC' if order == 'desc' else 'ASC'} NULLS LAST, c.case_id"
+                if sort in _SORTS else "c.reported_on, c.case_id")
     cur.execute(
         f"SELECT c.case_id, c.veteran_id, c.kind, c.status, c.mode, c.service_station, "
-        f"c.reported_on, c.placement_due_on, {_OVERDUE} {base} "
-        "ORDER BY c.reported_on, c.case_id LIMIT %s OFFSET %s",
-        [now, *args, page_size, (page - 1) * page_size])
+        f"c.reported_on, c.placement_due_on, {_OVERDUE}, c.state_since, {_NEXT_STEP}, "
+        f"{_DUE_ON}, c.status = ANY(%s) {base} "
+        f"ORDER BY {ordering} LIMIT %s OFFSET %s",
+        [now, list(mine), *args, page_size, (page - 1) * page_size])
     columns = ("case_id", "veteran_id", "kind", "status", "mode", "service_station",
-               "reported_on", "placement_due_on", "overdue")
+               "reported_on", "placement_due_on", "overdue", "state_since", "next_step", "due_on",
+               "yours")
     items = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
     return {"items": items, "page": page, "page_size": page_size, "total": total,
             "overdue": overdue_count}

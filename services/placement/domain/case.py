@@ -1,7 +1,7 @@
 """The placement case: built from its events, and the decisions each step of its lifecycle makes."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -37,6 +37,39 @@ WAITING_FOR_A_POST = frozenset({Status.WAITING, Status.SCORED, Status.POST_OFFER
                                 Status.POST_ACCEPTED})
 CLOSABLE = {Status.CONTRACTED: "placed", Status.PLACED: "placed",
             Status.HANDED_OVER: "handed_over", Status.FORFEITED: "forfeited"}
+# What a case in each open status waits for: its steps (each named as its route's last path
+# segment) and the API operation that runs each. The first is the step the case waits on (a staff
+# queue's 下一步); the others may be taken too (prosecution ends a wait, an offer may be declined).
+_CLOSE = ("closure", "close_placement_case")
+_PROSECUTION = ("prosecution", "forfeit_for_prosecution")
+NEXT_STEPS: dict[str, tuple[tuple[str, str], ...]] = {
+    Status.REPORTED: (("mode", "choose_placement_mode"),),
+    Status.FORFEITED: (_CLOSE, ("late-reason", "record_late_reason")),
+    Status.WAITING: (("score", "score_placement_case"), _PROSECUTION),
+    Status.SCORED: (("post-offer", "offer_post"), ("score", "score_placement_case"), _PROSECUTION),
+    Status.POST_OFFERED: (("post-acceptance", "accept_post"),
+                          ("post-declination", "decline_post"), _PROSECUTION),
+    Status.POST_ACCEPTED: (("referral-letter", "issue_referral_letter"), _PROSECUTION),
+    Status.LETTER_ISSUED: (("on-post", "record_on_post"),),
+    Status.ON_POST: (("contract", "record_contract"),),
+    Status.CONTRACTED: (_CLOSE,),
+    Status.SELF_EMPLOYED: (("subsidy-payment", "pay_subsidy"),),
+    Status.SUBSIDY_PAID: (("employment-handover", "hand_over_to_employment"),),
+    Status.HANDED_OVER: (_CLOSE,),
+    Status.AWAITING_ASSIGNMENT: (("assignment", "assign_transfer"),),
+    Status.ASSIGNED: (("placement", "record_placement"),),
+    Status.PLACED: (_CLOSE,),
+}
+# The veteran's own choices (the mode, the answer to an offer): a case waiting on one waits on
+# the veteran, not on the desk, even though the desk may record the answer the veteran gives it.
+VETERANS_CHOICE = frozenset({Status.REPORTED, Status.POST_OFFERED})
+
+
+def desk_statuses(may: Callable[[str], bool]) -> list[str]:
+    """The statuses whose awaited step is the desk's and that `may` (the caller's roles running
+    an operation) lets the caller take: the caller's queue 待我办理."""
+    return sorted(status for status, steps in NEXT_STEPS.items()
+                  if status not in VETERANS_CHOICE and may(steps[0][1]))
 
 
 @dataclass
@@ -155,6 +188,13 @@ class PlacementCase:
         if self.facts is None:
             return ()
         return eligibility(self.facts, self.forfeiture.reason if self.forfeiture else None)
+
+    def next_steps(self, may: Callable[[str], bool]) -> list[str]:
+        """The steps the caller may take now: those the case's status allows (NEXT_STEPS) whose
+        operation `may` grants. A late-report reason only lifts a late report-in's forfeiture."""
+        return [step for step, operation in NEXT_STEPS.get(self.status, ())
+                if may(operation) and not (step == "late-reason" and self.forfeiture.reason
+                                           != Forfeiture.LATE_REPORT_IN)]
 
     @property
     def holds_post(self) -> str | None:

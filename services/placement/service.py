@@ -14,6 +14,7 @@ from chassis.consumer import subscribe
 from chassis.deadlines import Deadlines, deadlines_for
 from chassis.envelope import Metadata, RecordedEvent
 from chassis.nameko_deps import CallContext, EventStore, Inbox, WorkerLog
+from chassis.on_a_day import clocks_on
 from chassis.projection import ProjectionRunner
 from chassis.report_facts import figures_rpc
 from chassis.rpc import rpc
@@ -172,13 +173,16 @@ class PlacementService:
         case_id = _uuid(params["case_id"])
         day = on_a_day(as_of, effective_on)
         recorded = self.store.read_stream(case_id)
+        if day is not None:
+            recorded = day.events(recorded)
+        case = self._case(case_id, caller, recorded)
         if day is None:
             deadlines, today = deadlines_for(self.store.db, case_id, self.clock), self.clock.today()
         else:
-            # The clocks' rows hold their state now, not then: a dated case shows none (the
-            # overdue ones it had by then are in `overdue`, from its events).
-            recorded, deadlines, today = day.events(recorded), [], day.day
-        case = self._case(case_id, caller, recorded)
+            # The clocks' rows hold their state now, not then: the clocks on the day are
+            # replayed from the case's own events up to it.
+            deadlines = clocks_on(handlers.clock_steps(recorded), day.instant(self.clock.now()))
+            today = day.day
         view = queries.case_view(case, recorded, deadlines, self.standards(), today)
         # What the caller may do next (a page shows only these steps' forms); a case as it
         # stood on a day takes no step.

@@ -4,12 +4,13 @@
 
 It reads FILE (CSV or XLSX), checks every row first (the dry run: nothing written), then
 imports the good rows straight into the registry's event store (REGISTRY_DATABASE_URL), the
-way the registry service writes a registration. The relay publishes the new files' events as it
-publishes any. Rows that wait go to an error file beside FILE (the original columns, 行号 and
-错误原因), which can be corrected and imported again: rows already on file are reported as
-已在档 and never doubled. Exit status: 0 when every row is on file, 3 when some rows wait in
-the error file, 2 when the file cannot be read, 4 when the registry's database cannot be
-reached (nothing was written then).
+way the registry service writes a registration: the events the check made, kept meanwhile in
+a private temporary file beside the error file, so no row is checked twice. The relay
+publishes the new files' events as it publishes any. Rows that wait go to an error file
+beside FILE (the original columns, 行号 and 错误原因), which can be corrected and imported
+again: rows already on file are reported as 已在档 and never doubled. Exit status: 0 when
+every row is on file, 3 when some rows wait in the error file, 2 when the file cannot be
+read, 4 when the registry's database cannot be reached (nothing was written then).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from chassis.store import PostgresEventStore
 from contracts import registry as contract
 from services.registry.import_files import ErrorFile, Sheet, UnreadableFile, format_of
 from services.registry.import_rows import missing_columns
-from services.registry.imports import Outcome, import_file
+from services.registry.imports import Outcome, Prepared, import_file, import_prepared
 
 # Processes that check rows while this one reads the file and writes: one per core.
 WORKERS = os.cpu_count() or 1
@@ -43,15 +44,21 @@ def _summary(outcome: Outcome) -> str:
             f"有误待更正 {outcome.refused}")
 
 
-def _pass(store, path: Path, file_format: str, meta: Metadata, dry_run: bool, total: int,
-          errors: ErrorFile | None, workers: int) -> Outcome:
+def _check(store, path: Path, file_format: str, meta: Metadata, total: int,
+           errors: ErrorFile, workers: int, prepare: Prepared | None) -> Outcome:
     from tqdm import tqdm
 
     with Sheet(path, file_format) as sheet, \
-            tqdm(total=total, unit="行", desc="检查" if dry_run else "导入",
-                 file=sys.stderr) as bar:
-        return import_file(store, sheet, meta, dry_run=dry_run, errors=errors,
-                           progress=bar.update, workers=workers)
+            tqdm(total=total, unit="行", desc="检查", file=sys.stderr) as bar:
+        return import_file(store, sheet, meta, dry_run=True, errors=errors,
+                           progress=bar.update, workers=workers, prepare=prepare)
+
+
+def _import(store, prepared: Prepared, meta: Metadata) -> Outcome:
+    from tqdm import tqdm
+
+    with tqdm(total=prepared.outcome.total, unit="行", desc="导入", file=sys.stderr) as bar:
+        return import_prepared(store, prepared, meta, progress=bar.update)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,18 +97,18 @@ def main(argv: list[str] | None = None) -> int:
         with Sheet(args.file, file_format) as sheet:
             header = sheet.original_header()
         errors = ErrorFile(header, file_format, directory=str(errors_path.parent))
+        prepared = None
         try:
-            checked = _pass(store, args.file, file_format, meta, True, total, errors,
-                            args.workers)
+            if not args.dry_run:
+                prepared = Prepared(directory=str(errors_path.parent))
+            checked = _check(store, args.file, file_format, meta, total, errors, args.workers,
+                             prepared)
             print(f"检查：{_summary(checked)}")
             outcome = checked
-            if not args.dry_run and checked.imported:
-                # The check's error file is replaced by the import's, which says the same for
-                # the rows the check refused and also holds any that failed meanwhile.
-                errors.discard()
-                errors = ErrorFile(header, file_format, directory=str(errors_path.parent))
-                outcome = _pass(store, args.file, file_format, meta, False, checked.total,
-                                errors, args.workers)
+            if prepared is not None and checked.imported:
+                # The check's error file stays the import's: the import writes the rows the
+                # check accepted and refuses none (a row on file meanwhile is 已在档).
+                outcome = _import(store, prepared, meta)
                 print(f"导入：{_summary(outcome)}")
             if errors.count:
                 shutil.move(errors.finish(), errors_path)
@@ -113,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         except BaseException:
             errors.discard()
             raise
+        finally:
+            if prepared is not None:
+                prepared.discard()
     except StoreUnavailable:
         print("vetlife-import: 无法连接登记库（REGISTRY_DATABASE_URL），未导入任何行",
               file=sys.stderr)

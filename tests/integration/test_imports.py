@@ -166,6 +166,7 @@ def test_the_command_line_imports_with_worker_processes_and_again_doubles_no_one
     error_path = tmp_path / "veterans.错误.xlsx"
     assert {int(r[-2]) for r in read_table(error_path)[1:]} == set(corrected)
     assert oct(error_path.stat().st_mode & 0o777) == "0o600"
+    assert not list(tmp_path.glob("*.prepared"))  # the check's events, personal data: deleted
     again = subprocess.run([*command, "--workers", "0"], env=env, capture_output=True, text=True,
                            timeout=300)
     assert f"检查：共 {len(rows)} 行：可导入 0，已在档 {good}，有误待更正 {len(corrected)}" in again.stdout
@@ -175,3 +176,48 @@ def test_the_command_line_imports_with_worker_processes_and_again_doubles_no_one
     refused = subprocess.run([*command[:2], str(missing)], env=env, capture_output=True,
                              text=True, timeout=60)
     assert refused.returncode == 2 and "缺少必需的列：镇街、服务站" in refused.stderr
+
+
+def test_the_import_writes_what_its_check_prepared_and_a_file_made_meanwhile_is_on_file(
+        registry_store, tmp_path):
+    import os
+
+    from services.registry.domain import model
+    from services.registry.import_rows import check_row
+    from services.registry.imports import Prepared, import_prepared
+
+    path, rows, corrected = sample_file(tmp_path, "csv", good=30)
+    prepared = Prepared(str(tmp_path))
+    try:
+        assert oct(os.stat(prepared.path).st_mode & 0o777) == "0o600"
+        with Sheet(path, "csv") as sheet:
+            checked = import_file(registry_store, sheet, Metadata(actor="registry_clerk:test"),
+                                  dry_run=True, today=TODAY, chunk=7,
+                                  prepare=prepared)
+        assert registered(registry_store) == []  # the check writes nothing
+        good = len(rows) - len(corrected)
+        assert checked.imported == good
+        # The first good row is registered over the API between the check and the import.
+        first = rows[0]
+        handlers.register_veteran(registry_store, model.RegisterVeteran(
+            name=first["name"], id_number=first["id_number"], township=first["township"],
+            service_station=first["service_station"], enlisted_on=first["enlisted_on"],
+            branch=first["branch"], rank=first["rank"],
+            discharge_category="discharged_soldier"), Metadata(), today=TODAY)
+        outcome = import_prepared(registry_store, prepared, Metadata(actor="registry_clerk:test"),
+                                  batch=10)
+    finally:
+        prepared.discard()
+    assert not os.path.exists(prepared.path)
+    assert (outcome.total, outcome.imported, outcome.already_on_file, outcome.refused) == \
+        (len(rows), good - 1, 1, len(corrected))
+    assert outcome.on_file[0][0] == 2 and outcome.problems == checked.problems
+    events = registered(registry_store)
+    assert len(events) == good and claims(registry_store) == good
+    # Each file holds the event its row's registration makes, as a one-pass import writes it.
+    by_number = {e.data["id_number"]: e for e in events}
+    for row in rows[1:good]:
+        event = by_number[row["id_number"]]
+        cells = {k: v for k, v in row.items() if v not in (None, "")}
+        expected = contract.to_new_event(check_row(cells, event.stream_id, TODAY).event).data
+        assert event.data == expected and event.actor == "registry_clerk:test"

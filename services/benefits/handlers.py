@@ -683,13 +683,18 @@ class Benefits:
             else:
                 overview = self._overview_on(cur, facts.veteran_id, day)
         cards_ = overview.pop("cards")
-        return {"veteran_id": facts.veteran_id, "station": facts.station,
-                "township": facts.township, "card": cards_[-1] if cards_ else None, **overview}
+        # On a day, where the veteran stood then as their cases recorded it (the latest kept
+        # event stating it); with no case by then, the registry's facts (only a registration
+        # sets a file's station and township).
+        station, township = overview.pop("place", None) or (facts.station, facts.township)
+        return {"veteran_id": facts.veteran_id, "station": station, "township": township,
+                "card": cards_[-1] if cards_ else None, **overview}
 
     def _overview_on(self, cur, veteran_id: str, day: OnADay) -> dict:
         """veteran_overview's rows as they stood on `day`: every case of the veteran the read
         models name, cut to the events kept that day; one not opened by then is left out."""
         out: dict = {}
+        placed: list[RecordedEvent] = []  # the kept events that say where the veteran stood
         for key, cls, view, summary in _SUMMARIES:
             rows = []
             for stream_id in projections.veteran_streams(cur, key, veteran_id):
@@ -700,9 +705,14 @@ class Benefits:
                 if not cls.from_events(stream_id, (domain_event(r) for r in recorded)).exists:
                     continue
                 rows.append(summary(view(recorded), day.day))
+                placed += [r for r in recorded
+                           if r.data.get("station") and r.data.get("township")]
             out[key] = rows
         out["priority_beneficiary"] = any(
             e["state"] == "active" and e["kind"] in PERIODIC_KINDS for e in out["entitlements"])
+        if placed:
+            latest = max(placed, key=lambda r: (r.recorded_at, r.position))
+            out["place"] = (latest.data["station"], latest.data["township"])
         return out
 
     def figures(self, first: date, last: date) -> dict:

@@ -378,7 +378,8 @@ PAGES: dict[str, dict[str, Scope]] = {
     # The staff workbench (gateway/portal/staff.py): whoever works cases on it. Each queue and
     # step on it is still the API operation's own rule (list_relief, decide_relief, ...).
     "staff_workbench": {"station_worker": STATIONS, "benefits_officer": DISTRICT,
-                        "disputes_officer": DISTRICT, "approver": DISTRICT},
+                        "disputes_officer": DISTRICT, "approver": DISTRICT,
+                        "placement_officer": DISTRICT},
     # The staff's veteran files (gateway/portal/staff_files.py: register, list, one file, amend)
     # and spreadsheet imports (staff_imports.py): whoever may register a file, with the same
     # reach (register_veteran, start_import); each read and write keeps its operation's rule.

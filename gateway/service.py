@@ -38,6 +38,7 @@ from gateway.portal import pages as portal
 from gateway.portal import staff as portal_staff
 from gateway.portal import staff_files as portal_files
 from gateway.portal import staff_imports as portal_imports
+from gateway.portal import staff_placement as portal_staff_placement
 from gateway.portal import veteran as portal_veteran
 from gateway.tokens import Principal, TokenVerifier, Unauthenticated
 
@@ -396,6 +397,22 @@ class GatewayService:
     @public
     def portal_staff_relief_done(self, request, application_id):
         return portal_staff.relief_done(self, request, application_id)
+
+    # The workbench's placement cases: gateway/portal/staff_placement.py.
+    @api("GET", "/staff/placement/<string:case_id>")
+    @public
+    def portal_staff_placement(self, request, case_id):
+        return portal_staff_placement.case_page(self, request, case_id)
+
+    @api("POST", "/staff/placement/<string:case_id>/<string:step>")
+    @public
+    def portal_staff_placement_step(self, request, case_id, step):
+        return portal_staff_placement.step(self, request, case_id, step)
+
+    @api("GET", "/staff/placement/<string:case_id>/done")
+    @public
+    def portal_staff_placement_done(self, request, case_id):
+        return portal_staff_placement.done(self, request, case_id)
 
     # The veteran's own applications: gateway/portal/veteran.py.
     @api("GET", "/relief/new")

@@ -42,7 +42,8 @@ def test_pages_fail_closed():
     assert access.page_grants("veteran_home", ["veteran"])
     assert not access.page_grants("veteran_home", ["registry_clerk", "leader"])
     # The workbench: the people who work cases on it, and no one else.
-    staff = {"station_worker", "benefits_officer", "disputes_officer", "approver"}
+    staff = {"station_worker", "benefits_officer", "disputes_officer", "approver",
+             "placement_officer"}
     assert set(access.page_grants("staff_workbench", list(access.ROLES))) == staff
     assert not access.page_grants("staff_workbench", list(access.ROLES - staff))
 

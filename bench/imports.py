@@ -1,18 +1,18 @@
 """make bench's import row: 100,000 spreadsheet rows imported against the store's batch append, and peak memory.
 
 Ours: `vetlife-import`'s work on a 100,000-row CSV from vetlife-sample (5 % bad rows), in a child
-process of its own so its peak resident memory is its own (resource.getrusage: its own peak plus
-its checking workers', the largest counted once per worker): the check pass (the dry run: every
-row read, checked by the registration's contract and decision, its event made, refused rows to
-the error file, the events kept for the import) and the import pass (those events written with
-their claims through open_streams), each timed, as the command runs them. The row's figure is
-the import pass, in rows per second; the check pass and the two together are reported beside it.
-Afterwards the store is counted: it must hold one event and one claim per good row. The
-ceiling: the same good rows' VeteranRegistered events appended through the store's batch append
-(PostgresEventStore.append, 100 events per call on one stream: no claim, no per-stream version
-check, no reading or checking), in events per second. Each side gets a fresh database of this
-run's own per slice; the two alternate (bench.stats.interleaved). Run alone:
-`python -m bench.imports` (VETLIFE_BENCH_IMPORT_ROWS).
+process of its own so its peak resident memory is its own (its high-water mark plus its
+checking workers' peak from resource.getrusage, the largest counted once per worker): the check
+pass (the dry run: every row read, checked by the registration's contract and decision, its
+event made, refused rows to the error file, the events kept for the import) and the import pass
+(those events written with their claims through open_streams), each timed, as the command runs
+them. The row's figure is the import pass, in rows per second; the check pass and the two
+together are reported beside it. Afterwards the store is counted: it must hold one event and
+one claim per good row. The ceiling: the same good rows' VeteranRegistered events appended
+through the store's batch append (PostgresEventStore.append, 100 events per call on one stream:
+no claim, no per-stream version check, no reading or checking), in events per second. Each
+side gets a fresh database of this run's own per slice; the two alternate
+(bench.stats.interleaved). Run alone: `python -m bench.imports` (VETLIFE_BENCH_IMPORT_ROWS).
 """
 from __future__ import annotations
 
@@ -151,13 +151,24 @@ def child(url: str, path: str) -> None:
         cur.execute("SELECT count(*) FROM unique_claims WHERE kind = %s", (ID_NUMBER_CLAIM,))
         figures["claims_in_store"] = cur.fetchone()[0]
     # The worker processes' peaks too: the largest of them (all getrusage tells) once per
-    # worker, on top of this process's own, which bounds their sum from above.
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # worker, on top of this process's own, which bounds their sum from above. This process's
+    # own peak is its address space's high-water mark (VmHWM): getrusage's would be at least
+    # the bench's own, which started it (Linux keeps the peak of the memory a process replaced
+    # at exec, and subprocess starts a child in its parent's memory with vfork).
+    own = _high_water_mb()
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     figures["peak_rss_mb"] = round(own + WORKERS * workers, 1)
     figures["peak_rss_own_mb"], figures["workers"] = round(own, 1), WORKERS
     store.db.close()
     print(json.dumps(figures))
+
+
+def _high_water_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: as before
 
 
 def import_row(pg: str, say) -> dict:

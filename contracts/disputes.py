@@ -41,6 +41,9 @@ MATTER_KINDS = ("benefits_application", "card", "social_insurance", "household_r
 AGENT_KINDS = ("staff", "militia_head")
 PROXY_OUTCOMES = ("completed", "not_completed")
 PROXY_STATES = ("open", "completed", "not_completed")
+# A proxy case list's queues for the staff workbench: mine (open: any case worker in reach takes
+# its next step, so nothing waits on another person) and done (closed, completed or not).
+PROXY_QUEUES = ("mine", "done")
 HARDSHIP_TRIGGERS = ("illness", "disability_costs", "long_unemployment", "old_wound",
                      "disaster_or_accident", "other")
 CASE_KINDS = ("petition", "dispute", "proxy_case")
@@ -801,6 +804,9 @@ class ListProxyCasesQuery(Schema):
     veteran_id = _uuid(metadata={"description": "one veteran's proxy cases"})
     station = fields.String(validate=[validate.Length(min=1, max=100), TEXT])
     state = _one_of(PROXY_STATES)
+    queue = _one_of(PROXY_QUEUES, metadata={
+        "description": "mine: open, its next step is any case worker's in reach; done: closed "
+                       "(completed or not)"})
     page = _QueryInteger(load_default=1, validate=validate.Range(min=1, max=100000))
     page_size = _QueryInteger(load_default=20, validate=validate.Range(min=1, max=200))
 
@@ -1074,6 +1080,9 @@ class ProxyCaseReply(Schema):
     closure = fields.Nested(ProxyClosure, **_NULLABLE)
     hardship_referrals = _nested_list(HardshipReferralEntry)
     history = _nested_list(CaseHistoryEntry)
+    next_steps = fields.List(fields.String(), metadata={
+        "description": "the steps the caller may take now, each its route's last path segment "
+                       "(steps, outcome): the case is open and the caller's role runs it"})
 
 
 class ProxyCaseSummary(Schema):

@@ -18,6 +18,7 @@ from chassis.errors import ClaimTaken
 from chassis.on_a_day import OnADay
 from chassis.projection import ProjectionRunner
 from chassis.store import PostgresEventStore, request_digest
+from contracts import access
 from contracts import disputes as contract
 from services.disputes import projections
 from services.disputes.domain import model
@@ -407,6 +408,8 @@ def proxy_case_reply(store: PostgresEventStore, case_id: str, ctx: Context) -> d
         "matter_kind": o.matter_kind, "matter": o.matter, "agent_kind": o.agent_kind,
         "agent": o.agent, "opened_on": o.opened_on, "steps": c.steps, "closure": c.closure,
         "hardship_referrals": c.referrals, "history": _history(recorded),
+        "next_steps": c.next_steps(lambda operation: bool(access.grants(operation,
+                                                                       ctx.caller.roles))),
     }
 
 
@@ -483,7 +486,16 @@ def petitions_on(store: PostgresEventStore, query: dict, ctx: Context, day: OnAD
 
 
 def proxy_cases_on(store: PostgresEventStore, query: dict, ctx: Context, day: OnADay) -> dict:
-    return _cases_on(store, CaseKind.PROXY_CASE, query, ctx, day, _proxy_case_row)
+    queue = query.get("queue")
+    if queue is None:
+        return _cases_on(store, CaseKind.PROXY_CASE, query, ctx, day, _proxy_case_row)
+    # A queue on a day: the cases open (mine) or closed (done) as they stood then.
+    every = _cases_on(store, CaseKind.PROXY_CASE, {**query, "page": 1, "page_size": 100000},
+                      ctx, day, _proxy_case_row)
+    items = [i for i in every["items"] if (i["state"] == "open") == (queue == "mine")]
+    page, size = query.get("page", 1), query.get("page_size", 20)
+    return {"items": items[(page - 1) * size:page * size], "page": page, "page_size": size,
+            "total": len(items)}
 
 
 def figures(store: PostgresEventStore, query: dict, ctx: Context) -> dict:

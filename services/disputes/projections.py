@@ -261,9 +261,12 @@ def veteran_cases(cur, kind: str, veteran_id: str) -> list[str]:
     return [row[0] for row in cur.fetchall()]
 
 
-def list_proxy_cases(cur, veteran_id=None, station=None, state=None, page=1, page_size=20,
-                     within_stations=None, own_veteran_id=None) -> dict:
+def list_proxy_cases(cur, veteran_id=None, station=None, state=None, queue=None, page=1,
+                     page_size=20, within_stations=None, own_veteran_id=None) -> dict:
     where, args = _reach(within_stations, own_veteran_id)
+    if queue is not None:
+        # The workbench's queues: open cases wait on whoever works them; closed ones are done.
+        where.append("p.state = 'open'" if queue == "mine" else "p.state <> 'open'")
     for column, value in (("p.veteran_id", veteran_id), ("p.service_station", station),
                           ("p.state", state)):
         if value is not None:

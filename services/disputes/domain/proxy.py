@@ -4,7 +4,7 @@ What (the matter), for whom (the veteran), by whom (the agent), the steps taken 
 the bureau counts the cases completed (保障法 Arts. 66, 70; 抚恤优待条例 Art. 38).
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -13,6 +13,10 @@ from .commands import CloseProxyCase, OpenProxyCase, RecordProxyStep
 from .errors import Problems, StepRefused, one_of, optional_text, required_text
 from .events import Event, ProxyCaseClosed, ProxyCaseOpened, ProxyStepRecorded
 from .vocabulary import AgentKind, MatterKind, ProxyOutcome, ProxyState, values
+
+# What an open proxy case waits for: another step taken, or its outcome; each named as its
+# route's last path segment, with the API operation that runs it. A closed case waits for nothing.
+NEXT_STEPS = (("steps", "record_proxy_step"), ("outcome", "close_proxy_case"))
 
 
 def open_proxy_case(cmd: OpenProxyCase, proxy_case_id: str, today: date) -> Decision:
@@ -74,6 +78,13 @@ class ProxyCase:
     def _on_HardshipReferred(self, e):
         self.referrals.append({"referral_id": e.referral_id, "trigger": e.trigger,
                                "note": e.note, "referred_on": e.referred_on})
+
+    def next_steps(self, may: Callable[[str], bool]) -> list[str]:
+        """The steps the caller may take now: the open case's (NEXT_STEPS) whose operation `may`
+        (the caller's roles) grants."""
+        if self.state != ProxyState.OPEN:
+            return []
+        return [step for step, operation in NEXT_STEPS if may(operation)]
 
     def _refuse_unless_open(self, what: str) -> None:
         if self.state != ProxyState.OPEN:

@@ -233,12 +233,19 @@ SCENARIOS = {f.__name__: f for f in (sign_in_page, populated, empty_and_error, w
                                       forged_posts, other_veteran, sign_in_only, screenshot,
                                       live)}
 
-if __name__ == "__main__":
+def main(scenarios: dict) -> None:
+    """Run the scenario named on the command line (python <module> <scenario> '<json>') in
+    Debian's chromium; a failed check raises, and "<scenario>: ok" is the last line when all held.
+    Every portal_browser_*.py module ends with main(SCENARIOS)."""
     scenario, arguments = sys.argv[1], json.loads(sys.argv[2])
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM)
         try:
-            SCENARIOS[scenario](chromium, arguments["base"], arguments["people"])
+            scenarios[scenario](chromium, arguments["base"], arguments["people"])
         finally:
             chromium.close()
     print(f"{scenario}: ok")
+
+
+if __name__ == "__main__":
+    main(SCENARIOS)

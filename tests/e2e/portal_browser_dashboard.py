@@ -8,16 +8,13 @@ token of the same role, for the same period and filters.
 from __future__ import annotations
 
 import io
-import json
 import re
-import sys
 from urllib.parse import urlencode
 
 import openpyxl
 import requests
-from playwright.sync_api import sync_playwright
 
-from tests.e2e.portal_browser import CHROMIUM, TITLE, Visit, check_axe
+from tests.e2e.portal_browser import TITLE, Visit, check_axe, main
 
 MONEY = re.compile(r"(-?)¥([\d,]+)\.(\d{2})")
 RATE = re.compile(r"(\d+\.\d{2})%（(\d+)/(\d+)）")
@@ -375,11 +372,4 @@ SCENARIOS = {f.__name__: f for f in (populated, empty_and_error, without_javascr
                                       reach, screenshot)}
 
 if __name__ == "__main__":
-    scenario, arguments = sys.argv[1], json.loads(sys.argv[2])
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
-        try:
-            SCENARIOS[scenario](chromium, arguments["base"], arguments["people"])
-        finally:
-            chromium.close()
-    print(f"{scenario}: ok")
+    main(SCENARIOS)

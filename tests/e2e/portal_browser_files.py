@@ -8,14 +8,11 @@ request must stay on our origin, and no ID number may appear in any URL the brow
 """
 from __future__ import annotations
 
-import json
 import re
-import sys
 
 import requests
-from playwright.sync_api import sync_playwright
 
-from tests.e2e.portal_browser import CHROMIUM, TITLE, Visit, check_axe
+from tests.e2e.portal_browser import TITLE, Visit, check_axe, main
 
 CLERK = ("registry_clerk", "portal-clerk-files")
 ID_NUMBER = re.compile(r"[0-9]{17}[0-9Xx]")
@@ -306,11 +303,4 @@ SCENARIOS = {f.__name__: f for f in (register_without_javascript, register_with_
                                       import_a_file, screenshot)}
 
 if __name__ == "__main__":
-    scenario, arguments = sys.argv[1], json.loads(sys.argv[2])
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
-        try:
-            SCENARIOS[scenario](chromium, arguments["base"], arguments["people"])
-        finally:
-            chromium.close()
-    print(f"{scenario}: ok")
+    main(SCENARIOS)

@@ -5,13 +5,9 @@ check of the scenario held (see tests/e2e/portal_browser.py for why a process of
 """
 from __future__ import annotations
 
-import json
 import re
-import sys
 
-from playwright.sync_api import sync_playwright
-
-from tests.e2e.portal_browser import CHROMIUM, TITLE, Visit, check_axe
+from tests.e2e.portal_browser import TITLE, Visit, check_axe, main
 
 STATION = "曹宅镇退役军人服务站"
 
@@ -188,11 +184,4 @@ SCENARIOS = {f.__name__: f for f in (queue_paging_and_sort, empty_and_error, dea
                                       four_eyes, screenshot)}
 
 if __name__ == "__main__":
-    scenario, arguments = sys.argv[1], json.loads(sys.argv[2])
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
-        try:
-            SCENARIOS[scenario](chromium, arguments["base"], arguments["people"])
-        finally:
-            chromium.close()
-    print(f"{scenario}: ok")
+    main(SCENARIOS)

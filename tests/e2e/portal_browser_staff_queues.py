@@ -6,15 +6,11 @@ axe-core is a script: it runs in the JavaScript-on browsers only.
 """
 from __future__ import annotations
 
-import json
 import re
-import sys
 from datetime import date
 from urllib.parse import quote
 
-from playwright.sync_api import sync_playwright
-
-from tests.e2e.portal_browser import CHROMIUM, TITLE, Visit, check_axe
+from tests.e2e.portal_browser import TITLE, Visit, check_axe, main
 
 DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 
@@ -219,11 +215,4 @@ SCENARIOS = {f.__name__: f for f in (placement_paging_and_sort, placement_deadli
                                       placement_screenshot)}
 
 if __name__ == "__main__":
-    scenario, arguments = sys.argv[1], json.loads(sys.argv[2])
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
-        try:
-            SCENARIOS[scenario](chromium, arguments["base"], arguments["people"])
-        finally:
-            chromium.close()
-    print(f"{scenario}: ok")
+    main(SCENARIOS)

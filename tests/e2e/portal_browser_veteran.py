@@ -7,11 +7,8 @@ check of the scenario held.
 from __future__ import annotations
 
 import json
-import sys
 
-from playwright.sync_api import sync_playwright
-
-from tests.e2e.portal_browser import CHROMIUM, TITLE, Visit, check_axe
+from tests.e2e.portal_browser import TITLE, Visit, check_axe, main
 
 
 def _visit(browser, base, javascript: bool = True) -> Visit:
@@ -207,11 +204,4 @@ SCENARIOS = {
 }
 
 if __name__ == "__main__":
-    scenario, arguments = sys.argv[1], json.loads(sys.argv[2])
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
-        try:
-            SCENARIOS[scenario](chromium, arguments["base"], arguments["people"])
-        finally:
-            chromium.close()
-    print(f"{scenario}: ok")
+    main(SCENARIOS)

@@ -10,10 +10,7 @@ finds 0 violations in the empty, populated and error states.
 """
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -21,12 +18,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_until
-from tests.e2e.callers import session, shanghai_today
+from tests.e2e.callers import run_browser, session, shanghai_today
 from tests.factories import veteran_payload
 
 HERE = Path(__file__).resolve().parent
-CHROMIUM = "/usr/bin/chromium"
-SCENARIO_SECONDS = 300
 # A station and a township of this module's own, so the figures filtered by them count only
 # what this module made.
 _OWN = uuid.uuid4().hex[:6]
@@ -36,16 +31,7 @@ OTHER_STATION = "岭下镇退役军人服务站"
 
 
 def run(system, people: dict, scenario: str) -> None:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no browser at {CHROMIUM}: run scripts/infra.sh --test-vhost (make test "
-                    "does), which installs Debian's chromium")
-    done = subprocess.run(
-        [sys.executable, str(HERE / "portal_browser_dashboard.py"), scenario,
-         json.dumps({"base": system["base"], "people": people})],
-        capture_output=True, text=True, timeout=SCENARIO_SECONDS,
-        env={**os.environ, "PYTHONPATH": str(HERE.parents[1])})
-    assert done.returncode == 0, f"{scenario} failed:\n{done.stderr[-6000:]}"
-    assert done.stdout.strip().endswith(f"{scenario}: ok")
+    run_browser(system, people, "portal_browser_dashboard.py", scenario)
 
 
 def _register(system, base: str) -> str:

@@ -10,7 +10,6 @@ The browser runs in its own process (tests/e2e/portal_browser_files.py); no chro
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 import subprocess
@@ -20,16 +19,15 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.e2e.callers import run_browser
 from tests.factories import unique_id_number, veteran_payload
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-CHROMIUM = "/usr/bin/chromium"
 # The list's files are at one station; what the browser registers goes to another.
 STATION = "孝顺镇退役军人服务站"
 BROWSER_STATION = "曹宅镇退役军人服务站"
 AT_STATION = 17
-SCENARIO_SECONDS = 300
 # What the form's fields take: the payload's own values (the optional sex and birth date left
 # out, as a clerk may leave them).
 FORM_FIELDS = ("name", "id_number", "phone", "address", "township", "service_station",
@@ -37,16 +35,7 @@ FORM_FIELDS = ("name", "id_number", "phone", "address", "township", "service_sta
 
 
 def run(system, people: dict, scenario: str) -> None:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no browser at {CHROMIUM}: run scripts/infra.sh --test-vhost (make test "
-                    "does), which installs Debian's chromium")
-    done = subprocess.run(
-        [sys.executable, str(HERE / "portal_browser_files.py"), scenario,
-         json.dumps({"base": system["base"], "people": people}, ensure_ascii=False)],
-        capture_output=True, text=True, timeout=SCENARIO_SECONDS,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert done.returncode == 0, f"{scenario} failed:\n{done.stderr[-6000:]}"
-    assert done.stdout.strip().endswith(f"{scenario}: ok")
+    run_browser(system, people, "portal_browser_files.py", scenario)
 
 
 def _answers(station=BROWSER_STATION, **overrides) -> dict:

@@ -9,10 +9,7 @@ the eventlet patching this test session needs); a machine without chromium fails
 """
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,26 +18,16 @@ import pytest
 import requests
 
 from tests.conftest import wait_until
+from tests.e2e.callers import run_browser
 from tests.factories import veteran_payload
 
 HERE = Path(__file__).resolve().parent
-CHROMIUM = "/usr/bin/chromium"
 STATION = "曹宅镇退役军人服务站"
 NAMES = ("李卫国", "王建军")
-SCENARIO_SECONDS = 240
 
 
 def run(system, people: dict, scenario: str) -> None:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no browser at {CHROMIUM}: run scripts/infra.sh --test-vhost (make test "
-                    "does), which installs Debian's chromium")
-    done = subprocess.run(
-        [sys.executable, str(HERE / "portal_browser.py"), scenario,
-         json.dumps({"base": system["base"], "people": people})],
-        capture_output=True, text=True, timeout=SCENARIO_SECONDS,
-        env={**os.environ, "PYTHONPATH": str(HERE.parents[1])})
-    assert done.returncode == 0, f"{scenario} failed:\n{done.stderr[-6000:]}"
-    assert done.stdout.strip().endswith(f"{scenario}: ok")
+    run_browser(system, people, "portal_browser.py", scenario)
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,7 @@ from now and to five days ago. Each scenario runs in its own browser process
 """
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -22,27 +19,16 @@ import requests
 
 from chassis.clock import SHANGHAI
 from tests.conftest import wait_until
-from tests.e2e.callers import shanghai_today
+from tests.e2e.callers import run_browser, shanghai_today
 from tests.factories import resident_id_number, veteran_payload
 
 HERE = Path(__file__).resolve().parent
-CHROMIUM = "/usr/bin/chromium"
 STATION = "赤松镇退役军人服务站"
-SCENARIO_SECONDS = 240
 SELF_EMPLOYED, ASSIGNED = 16, 3
 
 
 def run(system, people: dict, scenario: str) -> None:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no browser at {CHROMIUM}: run scripts/infra.sh --test-vhost (make test "
-                    "does), which installs Debian's chromium")
-    done = subprocess.run(
-        [sys.executable, str(HERE / "portal_browser_staff_queues.py"), scenario,
-         json.dumps({"base": system["base"], "people": people})],
-        capture_output=True, text=True, timeout=SCENARIO_SECONDS,
-        env={**os.environ, "PYTHONPATH": str(HERE.parents[1])})
-    assert done.returncode == 0, f"{scenario} failed:\n{done.stderr[-6000:]}"
-    assert done.stdout.strip().endswith(f"{scenario}: ok")
+    run_browser(system, people, "portal_browser_staff_queues.py", scenario)
 
 
 def _session(system, roles, subject, **claims) -> requests.Session:

@@ -9,39 +9,22 @@ application per form however often it is sent, written as the veteran.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import wait_until
-from tests.e2e.callers import session, shanghai_today
+from tests.e2e.callers import run_browser, session, shanghai_today
 from tests.factories import veteran_payload
 
-HERE = Path(__file__).resolve().parent
-CHROMIUM = "/usr/bin/chromium"
 STATION = "孝顺镇退役军人服务站"
-SCENARIO_SECONDS = 240
 ROLES = ("relief_nojs", "relief_js", "relief_twice", "offered_nojs", "offered_js", "bundle_nojs",
          "bundle_js")
 OFFERED = ("offered_nojs", "offered_js")
 
 
 def run(system, people: dict, scenario: str) -> str:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no browser at {CHROMIUM}: run scripts/infra.sh --test-vhost (make test "
-                    "does), which installs Debian's chromium")
-    done = subprocess.run(
-        [sys.executable, str(HERE / "portal_browser_veteran.py"), scenario,
-         json.dumps({"base": system["base"], "people": people})],
-        capture_output=True, text=True, timeout=SCENARIO_SECONDS,
-        env={**os.environ, "PYTHONPATH": str(HERE.parents[1])})
-    assert done.returncode == 0, f"{scenario} failed:\n{done.stderr[-6000:]}"
-    assert done.stdout.strip().endswith(f"{scenario}: ok")
-    return done.stdout
+    return run_browser(system, people, "portal_browser_veteran.py", scenario)
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,7 @@ from gateway.portal import staff as portal_staff
 from gateway.portal import staff_files as portal_files
 from gateway.portal import staff_imports as portal_imports
 from gateway.portal import staff_placement as portal_staff_placement
+from gateway.portal import staff_proxy as portal_staff_proxy
 from gateway.portal import veteran as portal_veteran
 from gateway.tokens import Principal, TokenVerifier, Unauthenticated
 
@@ -413,6 +414,22 @@ class GatewayService:
     @public
     def portal_staff_placement_done(self, request, case_id):
         return portal_staff_placement.done(self, request, case_id)
+
+    # The workbench's proxy cases: gateway/portal/staff_proxy.py.
+    @api("GET", "/staff/proxy/<string:case_id>")
+    @public
+    def portal_staff_proxy(self, request, case_id):
+        return portal_staff_proxy.case_page(self, request, case_id)
+
+    @api("POST", "/staff/proxy/<string:case_id>/<string:step>")
+    @public
+    def portal_staff_proxy_step(self, request, case_id, step):
+        return portal_staff_proxy.step(self, request, case_id, step)
+
+    @api("GET", "/staff/proxy/<string:case_id>/done")
+    @public
+    def portal_staff_proxy_done(self, request, case_id):
+        return portal_staff_proxy.done(self, request, case_id)
 
     # The veteran's own applications: gateway/portal/veteran.py.
     @api("GET", "/relief/new")

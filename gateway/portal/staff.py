@@ -19,7 +19,7 @@ from chassis.clock import SYSTEM_CLOCK
 from chassis.days import CalendarUnknown, is_working_day
 from contracts import access
 from contracts import benefits as benefits_contract
-from gateway.portal import formats, staff_placement
+from gateway.portal import formats, staff_placement, staff_proxy
 from gateway.portal import pages as portal
 
 log = structlog.get_logger("vetlife.gateway")
@@ -109,11 +109,15 @@ def workbench(service, request: Request) -> Response:
     principal, token = current
     today = SYSTEM_CLOCK.today()
     args = request.args
-    view = _choice(args.get("list"), ("relief", "petitions", staff_placement.VIEW))
+    view = _choice(args.get("list"), ("relief", "petitions", staff_proxy.VIEW,
+                                      staff_placement.VIEW))
     may_relief, may_petitions = _may(principal, "list_relief"), _may(principal, "list_petitions")
     may_placement = staff_placement.may_open(principal)
+    may_proxy = staff_proxy.may_open(principal)
     view = view or ("relief" if may_relief else "petitions" if may_petitions
+                    else staff_proxy.VIEW if may_proxy
                     else staff_placement.VIEW if may_placement else None)
+    proxy_query = staff_proxy.query_of(args)
     placement_query = staff_placement.query_of(args)
     query = {"queue": _choice(args.get("queue"), QUEUES) or "mine",
              "sort": _choice(args.get("sort"), SORTS) or "state_since",
@@ -137,6 +141,7 @@ def workbench(service, request: Request) -> Response:
                                          {"state": "registered", "page_size": "1"})
         tabs.append({"label": "信访待受理", "count": listed.get("total") if status == 200 else None,
                      "href": "/staff?list=petitions", "current": view == "petitions"})
+    tabs += staff_proxy.tabs(service, principal, token, view == staff_proxy.VIEW, proxy_query)
     tabs += staff_placement.tabs(service, principal, token, view == staff_placement.VIEW,
                                  placement_query)
     context = {"principal": principal, "role_labels": formats.ROLE_LABELS, "tabs": tabs,
@@ -162,6 +167,8 @@ def workbench(service, request: Request) -> Response:
             context.update(rows=[_petition_row(item, today) for item in listed["items"]],
                            total=listed["total"],
                            pager=_pager({"page": page}, listed["total"], {"list": "petitions"}))
+    elif view == staff_proxy.VIEW and may_proxy:
+        context.update(staff_proxy.listing(service, token, proxy_query, today))
     elif view == staff_placement.VIEW and may_placement:
         context.update(staff_placement.listing(service, token, placement_query, today))
     # A query the API refused (a bad station name, say) is shown as the error it is.

@@ -54,6 +54,10 @@ class VeteranRegisteredV1(Schema):
     discharge_category = fields.String(required=True)
     area_code_known = fields.Boolean(required=True)
     life_stage = fields.String(required=True)
+    # The day the file was first registered, stated only when that was before it was recorded
+    # (a paper file imported later, 建档日期); absent: the day recorded. Not published.
+    effective_on = fields.Date(allow_none=True, metadata={
+        "description": "the day the file was first registered (docs/imports.md)"})
 
 
 class ContactAmendedV1(Schema):
@@ -389,6 +393,11 @@ class RegisterVeteranRequest(Schema):
     rank = _text(required=True)
     discharge_category = fields.String(required=True,
                                        validate=validate.OneOf(DISCHARGE_CATEGORIES))
+    effective_on = _Date(allow_none=True, metadata={
+        "description": "建档日期: the day the file was first registered, for a file kept on "
+                       "paper before; not after today (Asia/Shanghai), not before the birth "
+                       "date; null or missing: the day it is recorded. The figures count the "
+                       "file from this day (docs/imports.md)"})
 
 
 class AmendContactRequest(Schema):

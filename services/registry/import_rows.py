@@ -34,6 +34,8 @@ COLUMNS = (
     ("branch", "军种"),
     ("rank", "军衔"),
     ("discharge_category", "退役类别"),
+    # Optional: the day a file kept on paper was first registered; the figures count it from then.
+    ("effective_on", "建档日期"),
 )
 HEADERS = {field: header for field, header in COLUMNS}
 REQUIRED = ("name", "id_number", "township", "service_station", "enlisted_on", "branch", "rank",
@@ -48,7 +50,7 @@ CATEGORY_WORDS = {"退役士兵": "discharged_soldier", "转业干部": "transfe
 CATEGORY_NAMES = {code: word for word, code in CATEGORY_WORDS.items()}
 SEX_WORDS = {"男": "male", "女": "female"}
 SEX_NAMES = {code: word for word, code in SEX_WORDS.items()}
-_DATE_FIELDS = ("birth_date", "enlisted_on", "discharged_on")
+_DATE_FIELDS = ("birth_date", "enlisted_on", "discharged_on", "effective_on")
 _TYPED_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 # Labels for the fields the decision names that are not columns of their own.
 _LABELS = {**HEADERS, "declared_sex": "性别", "declared_birth_date": "出生日期"}
@@ -68,6 +70,7 @@ _REASONS = {
     f"must be on or after the {model.MIN_ENLISTMENT_AGE}th birthday":
         f"不能早于{model.MIN_ENLISTMENT_AGE}周岁生日",
     "must not be before the enlistment date": "不能早于入伍时间",
+    "must not be before the birth date": "不能早于出生日期",
     "must be male or female": "须为“男”或“女”",
     "does not match the sex encoded in the resident ID number": "与身份证号所含性别不符",
     "does not match the birth date encoded in the resident ID number": "与身份证号所含出生日期不符",

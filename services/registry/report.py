@@ -21,7 +21,8 @@ def _complete(home: dict) -> bool:
 
 def _effective(event: RecordedEvent):
     # A change after the registration states the day it took effect for the person (the
-    # registry's upcaster fills it in for events stored before it: the day recorded).
+    # registry's upcaster fills it in for events stored before it: the day recorded); a
+    # registration states one only for a file first registered before it was recorded here.
     on = event.data.get("effective_on")
     return day(on) if on else recorded_day(event)
 
@@ -37,8 +38,9 @@ def facts(event: RecordedEvent, homes: Homes) -> list[Fact]:
                 "category": data["discharge_category"],
                 "discharged": data.get("discharged_on") is not None, "grid": False}
         homes.put(key, home)
-        # VeteranRegistered states no day of its own: the file counts from the day it was recorded.
-        return [_fact("files", recorded_day(event), veteran, home)]
+        # A file counts from the day it was first registered: a paper file imported later states
+        # that day (建档日期); any other registration, the day it was recorded.
+        return [_fact("files", _effective(event), veteran, home)]
     home = homes.get(key)
     if home is None:
         return []

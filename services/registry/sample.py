@@ -6,7 +6,8 @@ Good rows are people who could be on the bureau's books: resident ID numbers of 
 of the old Jinhua county it was carved from (330721, for those born before 2000), and of the
 neighbouring counties and cities, built from python-stdnum's parts with the right check
 character; enlistment at 17 to 22, discharge 2 to 16 years later and never in the future; the
-district's townships and their service stations; names from Faker's zh_CN. Bad rows carry
+district's townships and their service stations; names from Faker's zh_CN; the day each file
+was first registered (建档日期) after the discharge or in the 2019 filing drive. Bad rows carry
 exactly one defect each, of every kind the import must explain, in turn (BAD_KINDS).
 Seeded (--seed), so the same command writes the same file.
 """
@@ -43,6 +44,9 @@ BRANCHES = (("陆军", 60), ("海军", 10), ("空军", 10), ("火箭军", 6), ("
             ("战略支援部队", 4))
 ROADS = ("光南路", "金港大道", "东湄路", "双溪东路", "宗泽北路", "多湖中路", "孝顺大街", "傅村街",
          "曹宅大街", "澧浦路", "岭下大道", "江东路", "塘雅路", "赤松路", "源东路", "环城北路")
+# The bureaus were set up in 2018 and filed every veteran (一人一档) from the next year: a file
+# of someone who came home before then was opened during that drive.
+FILING_DRIVE = date(2019, 1, 1)
 BAD_KINDS = ("bad_check_digit", "future_date", "unknown_category", "missing_name",
              "duplicate_id_number", "bad_phone", "discharged_before_enlisted",
              "enlisted_too_young", "sex_mismatch", "not_a_date", "short_id_number",
@@ -59,6 +63,8 @@ class Sampler:
 
     def __init__(self, seed: int, today: date):
         self.rng = random.Random(seed)
+        # The registration days are drawn apart, so a seed's other columns stay what they were.
+        self.filing_rng = random.Random(f"{seed}:建档日期")
         Faker.seed(seed)
         fake = Faker("zh_CN")
         self.male_names = [fake.name_male() for _ in range(3000)]
@@ -105,7 +111,17 @@ class Sampler:
             "enlisted_on": enlisted, "discharged_on": discharged,
             "branch": _weighted(rng, BRANCHES), "rank": rng.choice(RANKS[category]),
             "discharge_category": CATEGORY_NAMES[category],
+            "effective_on": self.filed_on(discharged),
         }
+
+    def filed_on(self, discharged: date) -> date:
+        """建档日期: a paper file opened some months after the veteran came home, most of them in
+        the bureau's filing drive (一人一档, from 2019) for those home before it; never after today."""
+        rng = self.filing_rng
+        filed = discharged + timedelta(days=rng.randint(20, 400))
+        if filed < FILING_DRIVE:
+            filed = FILING_DRIVE + timedelta(days=rng.randrange(730))
+        return min(filed, self.today)
 
     def bad(self, kind: str) -> dict:
         return self.spoil(self.good(), kind)

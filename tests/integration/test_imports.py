@@ -16,7 +16,7 @@ pytestmark = pytest.mark.infra
 TODAY = date(2026, 11, 27)
 FIELDS = ["name", "id_number", "sex", "birth_date", "phone", "address", "township",
           "service_station", "enlisted_on", "discharged_on", "branch", "rank",
-          "discharge_category"]
+          "discharge_category", "effective_on"]
 
 
 def sample_file(tmp_path, suffix: str, good: int = 120):
@@ -221,3 +221,68 @@ def test_the_import_writes_what_its_check_prepared_and_a_file_made_meanwhile_is_
         cells = {k: v for k, v in row.items() if v not in (None, "")}
         expected = contract.to_new_event(check_row(cells, event.stream_id, TODAY).event).data
         assert event.data == expected and event.actor == "registry_clerk:test"
+
+
+def test_a_paper_file_counts_in_the_figures_and_its_history_from_the_day_first_registered(
+        registry_store, tmp_path):
+    import uuid
+
+    from nameko.testing.services import worker_factory
+
+    from chassis.caller import Caller
+    from chassis.report_facts import read_figures
+    from chassis.wire import ServiceError
+    from services.registry import report
+    from services.registry.service import RegistryService
+
+    sampler = Sampler(seed=5, today=TODAY)
+    paper, undated = sampler.good(), sampler.good()
+    paper["effective_on"] = date(2020, 4, 9)          # 建档日期: on paper since 2020
+    undated["effective_on"] = None                    # left blank: the import day
+    path = tmp_path / "veterans.csv"
+    write(path, [paper, undated])
+    with open(path, encoding="utf-8-sig") as f:
+        assert "建档日期" in f.readline()
+    outcome, _ = run(registry_store, path)
+    assert outcome.imported == 2
+    held = {e.data["id_number"]: e for e in registered(registry_store)}
+    imported_day = held[undated["id_number"]].recorded_at.astimezone(handlers.SHANGHAI).date()
+
+    def files(first, last):
+        """files_total (a stock: up to the period's end), and the files new within the period."""
+        query = {"from": first, "to": last}
+        stock = read_figures(registry_store, report.facts, {**query, "stock_metrics": ["files"]})
+        flow = read_figures(registry_store, report.facts, query)
+        return (stock["to_date"].get("files") or {"sum": 0})["sum"], \
+            (flow["period"].get("files") or {"sum": 0})["sum"]
+
+    assert files("2020-01-01", "2020-12-31") == (1, 1)   # 2020 counts the paper file
+    assert files("2019-01-01", "2020-04-08") == (0, 0)   # not before its day
+    # This year to date: both files on record, and only the undated one new this year.
+    assert files(f"{imported_day.year}-01-01", imported_day.isoformat()) == (2, 1)
+
+    service = worker_factory(RegistryService, store=registry_store)
+    service.context = {"correlation_id": str(uuid.uuid4())}
+    clerk = Caller("li", ("registry_clerk",), "registry_clerk:li", district=True).as_dict()
+    paper_id = held[paper["id_number"]].stream_id
+    history = service.file_history({"veteran_id": paper_id}, None, {}, clerk)["history"]
+    assert [(h["event_type"], h["effective_on"]) for h in history] == [
+        ("VeteranRegistered", "2020-04-09")]
+    assert history[0]["recorded_at"].startswith(held[paper["id_number"]].recorded_at.isoformat())
+    timeline = handlers.load_timeline(registry_store, paper_id)
+    assert timeline.file(in_effect_on=date(2020, 4, 9)).name == paper["name"]
+    undated_id = held[undated["id_number"]].stream_id
+    assert service.file_history({"veteran_id": undated_id}, None, {}, clerk)["history"][0][
+        "effective_on"] == imported_day.isoformat()
+    # Typed in by hand over the API, the same day holds; a day before the birth is refused.
+    row = sampler.good()
+    body = {"name": row["name"], "id_number": row["id_number"], "township": row["township"],
+            "service_station": row["service_station"],
+            "enlisted_on": row["enlisted_on"].isoformat(), "branch": row["branch"],
+            "rank": row["rank"], "discharge_category": "discharged_soldier"}
+    with pytest.raises(ServiceError) as refused:
+        service.register_veteran({**body, "effective_on": "1900-01-01"})
+    assert list(refused.value.fields) == ["effective_on"]
+    typed = service.register_veteran({**body, "effective_on": "2019-06-01"})
+    assert service.file_history({"veteran_id": typed["veteran_id"]}, None, {}, clerk)[
+        "history"][0]["effective_on"] == "2019-06-01"

@@ -229,3 +229,19 @@ def test_a_date_in_the_future_or_malformed_is_refused_by_the_query_contract():
     assert set(query.validate({"effective_on": "2026-13-01", "as_of": "20261101"})) == {
         "effective_on", "as_of"}
     assert query.validate({"as_of": "2026-11-01", "effective_on": "2026-10-01"}) == {}
+
+
+def test_a_paper_file_imported_later_is_in_effect_from_the_day_it_was_first_registered():
+    import dataclasses
+
+    paper = dataclasses.replace(registered(), effective_on=date(2020, 4, 9))
+    veteran = File(shanghai("2026-11-27"))
+    veteran.dated[0] = dataclasses.replace(veteran.dated[0], event=paper)
+    timeline = FileTimeline(veteran.dated)
+    assert timeline.registered_on == date(2020, 4, 9)
+    assert veteran.on(effective_on="2020-04-09").name == "王建国"   # in effect since 2020
+    with pytest.raises(VeteranNotFound):
+        veteran.on(effective_on="2020-04-08")
+    with pytest.raises(VeteranNotFound):
+        veteran.on(as_of="2026-11-26")                 # but not known before it was recorded
+    assert not hasattr(veteran.now(), "effective_on")   # the day is not a part of the file

@@ -68,6 +68,42 @@ def reasons_for(rows: list[dict]) -> dict[int, str]:
     return refused
 
 
+def test_the_day_a_paper_file_was_first_registered_is_the_registrations_effective_day():
+    checked = check_row({**good_row(), "effective_on": "2020年4月9日"}, "v-1", TODAY)
+    assert checked.event.effective_on == date(2020, 4, 9)
+    stored = contract.to_new_event(checked.event).data
+    assert stored["effective_on"] == "2020-04-09"
+    assert "effective_on" not in contract.public_form(_recorded(stored))   # not published
+    assert check_row(good_row(), "v-2", TODAY).event.effective_on is None  # absent: today
+    assert "effective_on" not in contract.to_new_event(check_row(good_row(), "v-2", TODAY)
+                                                       .event).data
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("2026-11-28", "建档日期：不能是将来的日期"),
+    ("1968-05-16", "建档日期：不能早于出生日期"),
+    ("2020-02-30", "建档日期：不是有效日期，应写作 1990-12-01"),
+])
+def test_a_registration_day_in_the_future_before_birth_or_not_a_day_is_refused(value, reason):
+    with pytest.raises(RowProblems) as refused:
+        check_row({**good_row(), "effective_on": value}, "v-1", TODAY)
+    assert refused.value.reason == reason
+
+
+def test_the_sample_writes_plausible_registration_days():
+    rows = list(Sampler(7, TODAY).rows(300, 0))
+    for row in rows:
+        assert row["discharged_on"] < row["effective_on"] <= TODAY
+        check_row(row, "v", TODAY)   # and every one is accepted
+    assert len({row["effective_on"].year for row in rows}) >= 5
+
+
+def _recorded(data: dict):
+    from chassis.envelope import RecordedEvent
+    at = datetime(2026, 11, 27, 2)
+    return RecordedEvent("e", "VeteranRegistered", 1, "s", 1, 1, at, at, "c", None, "a", data)
+
+
 def test_a_good_row_is_the_registration_the_api_would_decide():
     checked = check_row(good_row(), "v-1", TODAY)
     request = instance(contract.RegisterVeteranRequest).load({

@@ -83,6 +83,17 @@ def test_files_count_from_the_day_recorded_in_shanghai_up_to_the_period_end():
     assert feed.total("files", station=STATION, stock=True) == 1
 
 
+def test_an_imported_paper_file_counts_from_the_day_it_was_first_registered():
+    feed = Feed(registry.facts)
+    imported = datetime(2026, 11, 27, 2, tzinfo=UTC)
+    feed.add("VeteranRegistered", {**_registered("v1"), "effective_on": "2020-04-09"}, imported)
+    feed.add("VeteranRegistered", _registered("v2"), imported)   # no 建档日期: the import day
+    assert feed.total("files", stock=True) == 1                  # 2020 counts the paper file
+    assert feed.total("files", last=date(2020, 4, 8), stock=True) == 0
+    assert feed.total("files", first=date(2026, 1, 1), last=date(2026, 12, 31)) == 1  # new: v2
+    assert feed.total("files", last=date(2026, 12, 31), stock=True) == 2
+
+
 def test_a_file_is_complete_once_it_holds_the_discharge_and_a_grid_worker():
     feed = Feed(registry.facts)
     feed.add("VeteranRegistered", _registered("v1", discharged_on=None))

@@ -20,6 +20,9 @@ class RegisterVeteran:
     # What the clerk read off the papers; checked against what the ID number encodes.
     declared_sex: str | None = None
     declared_birth_date: date | None = None
+    # The day the file was first registered (a paper file brought in years later); None: the
+    # day it is recorded.
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ class VeteranRegistered(Event):
     discharge_category: str
     area_code_known: bool
     life_stage: str
+    # The day the file was first registered, when that was before it was recorded here (a paper
+    # file imported later); None: the day it was recorded.
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)

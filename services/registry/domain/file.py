@@ -81,6 +81,7 @@ def register(cmd: RegisterVeteran, veteran_id: str, today: date) -> list[Event]:
         discharged = _is_past_date(problems, "discharged_on", cmd.discharged_on, today)
         if discharged and enlisted and cmd.discharged_on < cmd.enlisted_on:
             problems.add("discharged_on", "must not be before the enlistment date")
+    _check_effective_on(problems, cmd.effective_on, today, id_number and id_number.birth_date)
     if id_error:
         raise InvalidIdNumber(id_error.message, {**problems.fields, **id_error.fields})
     problems.raise_if_any()
@@ -102,6 +103,7 @@ def register(cmd: RegisterVeteran, veteran_id: str, today: date) -> list[Event]:
             discharge_category=cmd.discharge_category,
             area_code_known=id_number.area_code_known,
             life_stage=LifeStage.DISCHARGE.value if cmd.discharged_on else LifeStage.SERVICE.value,
+            effective_on=cmd.effective_on,
         )
     ]
 
@@ -164,7 +166,8 @@ class VeteranFile:
             case VeteranRegistered():
                 # The registration carries the whole initial state, field for field.
                 for name, value in vars(event).items():
-                    setattr(self, name, value)
+                    if name != "effective_on":  # when the file holds from, not a part of it
+                        setattr(self, name, value)
             case ContactAmended():
                 self.phone, self.address = event.phone, event.address
             case DischargeRecorded():

@@ -57,7 +57,9 @@ class Dated:
 
     @property
     def effective_on(self) -> date:
-        if isinstance(self.event, VeteranRegistered) or self.event.effective_on is None:
+        # A registration states a day only when the file was first registered before it was
+        # recorded here (imported from paper, docs/imports.md); else the day it was recorded.
+        if self.event.effective_on is None:
             return day_of(self.recorded_at)
         return self.event.effective_on
 

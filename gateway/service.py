@@ -36,6 +36,7 @@ from gateway.openapi import openapi_document
 from gateway.portal import dashboard as leader_dashboard
 from gateway.portal import pages as portal
 from gateway.portal import staff as portal_staff
+from gateway.portal import staff_attention as portal_staff_attention
 from gateway.portal import staff_files as portal_files
 from gateway.portal import staff_imports as portal_imports
 from gateway.portal import staff_placement as portal_staff_placement
@@ -430,6 +431,40 @@ class GatewayService:
     @public
     def portal_staff_proxy_done(self, request, case_id):
         return portal_staff_proxy.done(self, request, case_id)
+
+    # The workbench's 需要跟进 (the bundle's attention list): gateway/portal/staff_attention.py.
+    @api("GET", "/staff/attention/<string:bundle_id>/<string:matter>")
+    @public
+    def portal_staff_attention(self, request, bundle_id, matter):
+        return portal_staff_attention.matter_page(self, request, bundle_id, matter)
+
+    @api("POST", "/staff/attention/<string:bundle_id>/<string:matter>/follow-up")
+    @public
+    def portal_staff_attention_follow_up(self, request, bundle_id, matter):
+        return portal_staff_attention.follow_up(self, request, bundle_id, matter)
+
+    @api("GET", "/staff/attention/<string:bundle_id>/<string:matter>/done")
+    @public
+    def portal_staff_attention_done(self, request, bundle_id, matter):
+        return portal_staff_attention.done(self, request, bundle_id, matter)
+
+    @api("GET", "/staff/attention/<string:bundle_id>/notifications/<string:notification_id>")
+    @public
+    def portal_staff_attention_notice(self, request, bundle_id, notification_id):
+        return portal_staff_attention.notification_page(self, request, bundle_id,
+                                                        notification_id)
+
+    @api("POST",
+         "/staff/attention/<string:bundle_id>/notifications/<string:notification_id>/retry")
+    @public
+    def portal_staff_attention_retry(self, request, bundle_id, notification_id):
+        return portal_staff_attention.retry(self, request, bundle_id, notification_id)
+
+    @api("GET",
+         "/staff/attention/<string:bundle_id>/notifications/<string:notification_id>/done")
+    @public
+    def portal_staff_attention_retried(self, request, bundle_id, notification_id):
+        return portal_staff_attention.done(self, request, bundle_id, "notification")
 
     # The veteran's own applications: gateway/portal/veteran.py.
     @api("GET", "/relief/new")

@@ -111,8 +111,50 @@ def proxy_close_with_the_keyboard(browser, base, people):
     visit.close()
 
 
+def attention_follow_up(browser, base, people):
+    checked = Visit(browser, base)
+    checked.sign_in("station_worker", people["worker"], station=people["station"])
+    page = checked.page
+    page.goto(f"{base}/staff?list=attention")
+    assert page.title() == "工作台 · 需要跟进" + TITLE, page.title()
+    # (The reference departments may refuse the household registration of it too.)
+    rows = [r for r in page.locator("tbody tr").all_inner_texts()
+            if people["bundle"][:8] in r and "养老保险关系转移接续" in r]
+    assert len(rows) == 1 and rows[0].startswith("被退回"), rows
+    check_axe(page, "attention, populated")
+    item = f"{base}/staff/attention/{people['bundle']}/pension_insurance"
+    page.goto(item)
+    assert "缺少参保缴费凭证" in page.inner_text("main")
+    check_axe(page, "attention item")
+    with page.expect_navigation():
+        page.click("#follow-up-button")
+    assert "请填写做了什么" in page.inner_text(".error-summary")
+    check_axe(page, "attention item, error")
+    checked.close()
+    # The follow-up itself with JavaScript off.
+    visit = Visit(browser, base, javascript=False)
+    visit.page.set_default_timeout(30_000)
+    visit.sign_in("station_worker", people["worker"], station=people["station"])
+    page = visit.page
+    page.goto(item)
+    page.fill("#note", "已电话联系社保窗口，约定下周补交凭证")
+    with page.expect_navigation():
+        page.click("#follow-up-button")
+    assert page.url == f"{item}/done", page.url
+    assert page.inner_text("h1") == "跟进已记录"
+    page.goto(f"{base}/staff?list=attention")
+    assert not [r for r in page.locator("tbody tr").all_inner_texts()
+                if people["bundle"][:8] in r and "养老保险关系转移接续" in r]
+    visit.close()
+    again = Visit(browser, base)
+    again.sign_in("station_worker", people["worker"], station=people["station"])
+    again.page.goto(f"{item}/done")
+    check_axe(again.page, "attention, done")
+    again.close()
+
+
 SCENARIOS = {f.__name__: f for f in (proxy_queues, proxy_step_without_javascript,
-                                      proxy_close_with_the_keyboard)}
+                                      proxy_close_with_the_keyboard, attention_follow_up)}
 
 if __name__ == "__main__":
     main(SCENARIOS)

@@ -34,8 +34,9 @@ def placement_paging_and_sort(browser, base, people):
     assert page.url == f"{base}/staff", page.url
     assert page.title().startswith("工作台") and page.title().endswith(TITLE), page.title()
     labels = page.locator(".tabs a").all_inner_texts()
+    # (A placement officer owns bundle matters too: 需要跟进 follows, test_portal_staff_more.py.)
     assert [label.split("（")[0] for label in labels] == ["安置 · 待我办理", "安置 · 待他人处理",
-                                                          "安置 · 已办结"], labels
+                                                          "安置 · 已办结", "需要跟进"], labels
     assert page.locator('.tabs a[aria-current="page"]').inner_text().startswith("安置 · 待我办理（")
     total = people["mine"]
     page.goto(_queue(base, people))

@@ -10,7 +10,7 @@ from chassis.envelope import NewEvent, RecordedEvent
 from contracts import instance
 from contracts.deadlines import DeadlineView
 from contracts.publication import Publication
-from contracts.registry import _Date, _Pattern, _QueryInteger, _text
+from contracts.registry import SURVIVOR_TIES, _Date, _Pattern, _QueryInteger, _text
 from contracts.routes import Route
 from contracts.versioning import Upcasters
 
@@ -238,6 +238,10 @@ class SocialCareProvidedV1(Schema):
     provided_on, provider, recorded_by = _d(), _s(), _s()
 
 
+class SurvivorTieNotedV1(Schema):
+    family_id, veteran_id, tie, noted_on, source_event_id = _s(), _s(), _s(), _d(), _s()
+
+
 EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "ReliefApplied": ReliefAppliedV1,
     "ReliefReviewed": ReliefReviewedV1,
@@ -275,6 +279,7 @@ EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "VisitRecorded": VisitRecordedV1,
     "VisitWithdrawn": VisitWithdrawnV1,
     "SocialCareProvided": SocialCareProvidedV1,
+    "SurvivorTieNoted": SurvivorTieNotedV1,
 }
 upcast = Upcasters({event_type: 1 for event_type in EVENT_SCHEMAS})
 
@@ -395,6 +400,10 @@ PUBLIC_SCHEMAS: dict[str, type[Schema]] = {
     "SocialCareProvided": _public(
         "SocialCareProvidedPublicV1", care_id=_id("social care service"), **_VETERAN, **_PLACE,
         service=_s(validate=validate.OneOf(SOCIAL_CARE_SERVICES)), provided_on=_d()),
+    # The registry's own public SurvivorTieMarked says as much; the day it was noted, the family
+    # stream and the registry event it came from stay in the store.
+    "SurvivorTieNoted": _public("SurvivorTieNotedPublicV1", **_VETERAN,
+                                tie=_s(validate=validate.OneOf(SURVIVOR_TIES))),
 }
 DERIVED = {"EntitlementEnded": {"by_death": lambda data: data.get("reason") == "death"}}
 

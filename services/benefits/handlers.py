@@ -28,7 +28,7 @@ from services.benefits.domain import relief, social_care
 from services.benefits.domain import visits as visiting
 from services.benefits.domain.case import Actor, Case, Clocks, VeteranFacts
 from services.benefits.domain.errors import InvalidRequest, NotFound, WrongState
-from services.benefits.domain.events import EVENT_TYPES, Event
+from services.benefits.domain.events import EVENT_TYPES, Event, SurvivorTieNoted
 from services.benefits.domain.rules import (
     CARD,
     HARDSHIP_REFERRAL_RULE,
@@ -61,6 +61,11 @@ def card_id_for(veteran_id: str) -> str:
 def entitlement_id_for(veteran_id: str, kind: str) -> str:
     """One stream per veteran and periodic kind; a one-time benefit gets a new stream each."""
     return str(uuid.uuid5(NAMESPACE, f"entitlement:{veteran_id}:{kind}"))
+
+
+def family_id_for(veteran_id: str) -> str:
+    """The stream of the survivor ties benefits has heard of for a veteran's family."""
+    return str(uuid.uuid5(NAMESPACE, f"family:{veteran_id}"))
 
 
 def offer_id_for(veteran_id: str, kind: str) -> str:
@@ -238,6 +243,8 @@ class Benefits:
             cur.execute("UPDATE benefit_veterans SET discharged = true, registry_position = %s "
                         "WHERE veteran_id = %s", (event.position, d["veteran_id"]))
         elif event.event_type == "SurvivorTieMarked":
+            before = self._facts(cur, d["veteran_id"])
+            new_tie = before is not None and d["tie"] not in before.ties
             cur.execute("UPDATE benefit_veterans SET ties = CASE WHEN %s = ANY(ties) THEN ties "
                         "ELSE array_append(ties, %s) END, registry_position = %s "
                         "WHERE veteran_id = %s",
@@ -256,8 +263,18 @@ class Benefits:
         rules = [rule for rule in offers_for_registry_event(
                      event.event_type, d, facts, self._open_kinds(facts.veteran_id))
                  if not self.store.read_stream(offer_id_for(facts.veteran_id, rule.kind))]
+        family = None
+        if event.event_type == "SurvivorTieMarked" and new_tie:
+            # A tie benefits had not heard of is kept in its own store too: its report facts
+            # (a visit to a martyr's family) are rebuilt from its events alone.
+            family = family_id_for(facts.veteran_id)
+            family_version = len(self.store.read_stream(family))
         meta = Metadata(correlation_id=event.correlation_id or new_id(),
                         causation_id=event.event_id, actor=SYSTEM_ACTOR)
+        if family is not None:
+            self.store.append_in(cur, family, self.to_new_events([SurvivorTieNoted(
+                family, facts.veteran_id, d["tie"], self.today(), event.event_id)]),
+                family_version, meta)
         opened = []
         for rule in rules:
             offer_id = offer_id_for(facts.veteran_id, rule.kind)

@@ -11,8 +11,14 @@ def facts(event: RecordedEvent, homes: Homes) -> list[Fact]:
     data, kind = event.data, event.event_type
     if kind == "EntitlementApplied" and data.get("tie") == "martyr":
         # Benefits knows a veteran's family is a martyr's family from its own survivor
-        # entitlements; a tie only on the registry's file is not seen here (docs/figures.md).
+        # entitlements, and from the registry's survivor ties it keeps (SurvivorTieNoted).
         homes.put(f"martyr:{data['veteran_id']}", {"since": data["applied_on"]})
+        return []
+    if kind == "SurvivorTieNoted" and data["tie"] == "martyr":
+        # As known from now on: a visit recorded before it is not counted again (the registry
+        # does not publish the day a tie took effect, so benefits cannot tell whether the
+        # family was a martyr's family on an earlier visit's day; docs/figures.md).
+        homes.put(f"martyr:{data['veteran_id']}", {"since": data["noted_on"]})
         return []
     if kind == "ReliefApplied":
         homes.put(f"relief:{data['application_id']}",

@@ -68,6 +68,14 @@ def offers(db) -> list[tuple[str, str]]:
         return cur.fetchall()
 
 
+def noted(db) -> list[tuple[str, str]]:
+    """The registry's ties benefits keeps in its own store (SurvivorTieNoted)."""
+    with db.transaction() as cur:
+        cur.execute("SELECT data->>'veteran_id', data->>'tie' FROM stored_events "
+                    "WHERE event_type = 'SurvivorTieNoted' ORDER BY position")
+        return cur.fetchall()
+
+
 def known(db, veteran_id) -> bool:
     with db.transaction() as cur:
         cur.execute("SELECT ties FROM benefit_veterans WHERE veteran_id = %s", (veteran_id,))
@@ -89,6 +97,7 @@ def test_a_survivor_tie_in_the_registry_opens_offers_once_however_often_it_is_pu
     assert sorted(offers(benefits_db)) == sorted([(veteran_id, "survivors_pension"),
                                                   (veteran_id, "card")])
     assert known(benefits_db, veteran_id) == ["martyr"]
+    wait_until(lambda: noted(benefits_db) == [(veteran_id, "martyr")], what="the tie noted")
     # The registry's public events carry no names: nor does what benefits kept of them.
     with benefits_db.transaction() as cur:
         cur.execute("SELECT column_name FROM information_schema.columns "
@@ -105,6 +114,7 @@ def test_a_survivor_tie_in_the_registry_opens_offers_once_however_often_it_is_pu
     wait_until(lambda: subscription.stats["acked"] >= 4, what="all four deliveries settled")
     assert subscription.stats["duplicate"] >= 2
     assert len(offers(benefits_db)) == 2
+    assert noted(benefits_db) == [(veteran_id, "martyr")]   # kept once, in benefits' store
 
 
 def test_benefits_catches_up_on_ties_marked_before_it_started(

@@ -179,3 +179,39 @@ def test_figures_are_summed_cut_off_at_a_position_corrected_later_and_rebuilt(se
     with store.db.transaction() as cur:
         cur.execute("SELECT * FROM report_facts ORDER BY position, seq")
         assert cur.fetchall() == live and live
+
+
+def test_a_visit_to_a_family_the_registry_marked_a_martyrs_counts_and_is_rebuilt_alike():
+    url = fresh_database("vetlife_benefits_figures_test",
+                         [CHASSIS_MIGRATIONS, service_migrations("benefits")])
+    db = Database(url)
+    try:
+        contract = importlib.import_module("contracts.benefits")
+        store = PostgresEventStore(db, "benefits_events", upcast=contract.upcast)
+        rule = importlib.import_module("services.benefits.report").facts
+        visit = {"campaign_id": "c", "station": STATION, "township": "多湖街道", "visitors": "x",
+                 "goods": None, "goods_value_fen": 0, "hardship_found": False, "notes": None,
+                 "recorded_by": "w", "amount_fen": 10000}
+        martyr, other = _ids()
+        w0, w1, w2 = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+        _append(store, [
+            (w0, "VisitRecorded", {**visit, "visit_id": w0, "veteran_id": martyr,
+                                   "visited_on": "2020-02-01"}),   # before benefits knew
+            (martyr, "SurvivorTieNoted", {"family_id": martyr, "veteran_id": martyr,
+                                          "tie": "martyr", "noted_on": "2020-03-01",
+                                          "source_event_id": "r"}),
+            (other, "SurvivorTieNoted", {"family_id": other, "veteran_id": other,
+                                         "tie": "died_of_illness", "noted_on": "2020-03-01",
+                                         "source_event_id": "r"}),
+            (w1, "VisitRecorded", {**visit, "visit_id": w1, "veteran_id": martyr,
+                                   "visited_on": "2020-04-01"}),
+            (w2, "VisitRecorded", {**visit, "visit_id": w2, "veteran_id": other,
+                                   "visited_on": "2020-04-01"})])
+        query = {**YEAR, "subject_metrics": ["martyr_family_visits", "visits"]}
+        reply = read_figures(store, rule, query)
+        assert reply["period"]["martyr_family_visits"] == {"sum": 1, "subjects": 1}
+        assert reply["period"]["visits"]["subjects"] == 2
+        ProjectionRunner(store, ReportFacts(rule)).rebuild(show_progress=False)
+        assert read_figures(store, rule, query)["period"] == reply["period"]
+    finally:
+        db.close()

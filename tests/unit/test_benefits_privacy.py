@@ -144,6 +144,9 @@ GENERATORS = {
     "SocialCareProvided": lambda p: ev.SocialCareProvided(
         p.case_id, p.veteran_id, rng.choice(STATIONS), "多湖街道", "special_disease_check", day(),
         p.said(), p.staff()),
+    "SurvivorTieNoted": lambda p: ev.SurvivorTieNoted(
+        p.case_id, p.veteran_id, rng.choice(("martyr", "died_on_duty", "died_of_illness")),
+        day(), str(uuid.uuid4())),
 }
 
 

@@ -154,6 +154,36 @@ def test_visits_people_money_and_martyr_families_with_a_withdrawal_taken_back():
                                        "withdrawn_on": "2021-01-06"}) == []  # once
 
 
+def test_a_martyrs_family_from_the_registrys_tie_counts_from_when_benefits_noted_it():
+    feed = Feed(benefits.facts)
+
+    def tie(veteran, kind, noted_on):
+        return {"family_id": f"f-{veteran}", "veteran_id": veteran, "tie": kind,
+                "noted_on": noted_on, "source_event_id": "r"}
+
+    feed.add("VisitRecorded", _visit("w0", "m1", "2020-03-01", 10000))  # before the tie: not
+    feed.add("SurvivorTieNoted", tie("m1", "martyr", "2020-03-20"))      # no entitlement at all
+    feed.add("SurvivorTieNoted", tie("d1", "died_on_duty", "2020-03-20"))
+    feed.add("VisitRecorded", _visit("w1", "m1", "2020-04-03", 50000))
+    feed.add("VisitRecorded", _visit("w2", "d1", "2020-04-03", 50000))   # not a martyr's family
+    feed.add("VisitRecorded", _visit("w3", "v3", "2020-04-03", 50000))   # no tie
+    # Recorded after the tie though made before it (visited in February): counted, as known
+    # when it was recorded.
+    feed.add("VisitRecorded", _visit("w4", "m1", "2020-02-10", 10000))
+    assert feed.total("martyr_family_visits") == 2 and feed.subjects("martyr_family_visits") == 1
+    assert feed.subjects("martyr_family_visits", last=date(2020, 2, 28)) == 1   # w4's day
+    assert feed.total("visits") == 5 and feed.subjects("visits") == 3
+    # A tie noted after a visit does not reach back to it, whatever day it took effect on the
+    # registry's file (that day is not published): the earlier visit stays uncounted.
+    feed.add("VisitRecorded", _visit("w5", "m2", "2020-05-01", 10000))
+    feed.add("SurvivorTieNoted", tie("m2", "martyr", "2020-06-01"))
+    assert feed.subjects("martyr_family_visits") == 1
+    feed.add("VisitWithdrawn", {"visit_id": "w1", "campaign_id": "c", "veteran_id": "m1",
+                                "reason": "duplicate", "withdrawn_by": "w",
+                                "withdrawn_on": "2020-06-05"})
+    assert feed.total("martyr_family_visits") == 1   # w1's +1 taken back, w4 still counts
+
+
 def test_relief_counts_grants_and_fen_on_the_day_paid_at_the_application_station():
     feed = Feed(benefits.facts)
     feed.add("ReliefApplied", {"application_id": "a1", "veteran_id": "v1", "station": OTHER,

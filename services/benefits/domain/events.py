@@ -419,6 +419,21 @@ class SocialCareProvided(Event):
     recorded_by: str
 
 
+# -- what benefits heard from the registry --------------------------------------------------------
+
+@dataclass(frozen=True)
+class SurvivorTieNoted(Event):
+    """The registry marked the veteran's family a survivor family (三属): benefits keeps the tie
+    in its own store, one stream per family, so that what it knew at each visit (a martyr's
+    family 烈属) is rebuilt from its own events (its report facts, docs/figures.md)."""
+
+    family_id: str
+    veteran_id: str
+    tie: str
+    noted_on: date
+    source_event_id: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.event_type: cls
     for cls in (
@@ -432,6 +447,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CardClockSet,
         OfferOpened, OfferConfirmed, OfferDeclined, OfferUnanswered,
         CampaignOpened, CampaignClosed, VisitRecorded, VisitWithdrawn,
-        SocialCareProvided,
+        SocialCareProvided, SurvivorTieNoted,
     )
 }

@@ -9,7 +9,8 @@ event made, refused rows to the error file, the events kept for the import) and 
 them. The row's figure is the import pass, in rows per second; the check pass and the two
 together are reported beside it. Afterwards the store is counted: it must hold one event and
 one claim per good row. The ceiling: the same good rows' VeteranRegistered events appended
-through the store's batch append (PostgresEventStore.append, 100 events per call on one stream:
+through the store's batch append (PostgresEventStore.append, as many events per call as the
+import writes per statement, WRITE_BATCH, so both make the same round trips; one stream per call:
 no claim, no per-stream version check, no reading or checking), in events per second. Each
 side gets a fresh database of this run's own per slice; the two alternate
 (bench.stats.interleaved). Run alone: `python -m bench.imports` (VETLIFE_BENCH_IMPORT_ROWS).
@@ -34,6 +35,7 @@ from chassis.envelope import Metadata, NewEvent
 from chassis.migrate import CHASSIS_MIGRATIONS, migrate, service_migrations
 from chassis.store import PostgresEventStore
 from contracts import registry as contract
+from services.registry.imports import WRITE_BATCH
 
 ROWS = int(os.environ.get("VETLIFE_BENCH_IMPORT_ROWS", "100000"))
 REPS = int(os.environ.get("VETLIFE_BENCH_IMPORT_REPS", "2"))
@@ -41,7 +43,8 @@ SLICES = 2
 BAD_SHARE = 0.05
 TARGET = 0.5
 MEMORY_CEILING_MB = 300
-BATCH = 100
+# The same number of events per round trip as the import's statements (see the docstring).
+BATCH = WRITE_BATCH
 TODAY = date(2026, 11, 27)
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / "results" / "logs"  # ignored by git: the sample holds made-up people

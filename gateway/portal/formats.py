@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from chassis.clock import SHANGHAI
+from services.bundle import catalogue as bundle_catalogue
 
 # A matter's status as the veteran reads it: at most six, and what the veteran did ("已提交")
 # is never what the department did ("已办结"). The bundle's own statuses (contracts/bundle.py)
@@ -60,6 +62,13 @@ def file_value(name: str, value) -> str:
     if labels and isinstance(value, str):
         return labels.get(value, value)
     return field_value(value)
+
+
+@functools.cache
+def matter_titles() -> dict[str, str]:
+    """The bundle's matters, key -> title, from the same catalogue file the bundle service runs
+    with (BUNDLE_CATALOGUE, as deploy/ sets it for both), in its order."""
+    return {m.key: m.title for m in bundle_catalogue.load().matters}
 
 
 def matter_status(status: str) -> tuple[str, str]:

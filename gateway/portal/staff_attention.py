@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from chassis.clock import SYSTEM_CLOCK
 from contracts import access
+from gateway.portal import formats
 from gateway.portal import pages as portal
 
 log = structlog.get_logger("vetlife.gateway")
@@ -25,11 +26,6 @@ VIEW = "attention"
 PAGE_SIZE = 15
 KINDS = {"refused": "被退回", "overdue": "已超期", "command_failed": "系统未能下达",
          "clock_unknown": "期限无法计算", "notification_failed": "通知未送达"}
-MATTERS = {"reporting_in": "退役报到", "veteran_file": "建档立卡", "household_registration": "户口登记",
-           "id_card": "居民身份证", "pension_insurance": "养老保险关系转移接续",
-           "medical_insurance": "医疗保险关系转移接续", "party_membership": "党组织关系转接",
-           "card": "优待证", "subsidy": "一次性经济补助", "job_seeker": "就业创业登记",
-           "reserve_registration": "预备役登记", "disability_transfer": "伤残抚恤关系转移"}
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MATTER_KEY = re.compile(r"[a-z_]{1,40}")
 NOTE_MAX = 500
@@ -93,7 +89,7 @@ def listing(service, token, query: dict, today: date) -> dict:
             rows=[{"kind": KINDS.get(i["kind"], i["kind"]), "key": i["kind"],
                    "href": _href(i), "short": (i.get("bundle_id") or "")[:8],
                    "station": i.get("station") or "—",
-                   "matter": MATTERS.get(i.get("matter") or "", i.get("matter") or "—"),
+                   "matter": formats.matter_titles().get(i.get("matter") or "", i.get("matter") or "—"),
                    "since": i.get("since"), "due_on": i.get("due_on"),
                    "overdue_days": _overdue_days(i.get("due_on"), today),
                    "attempts": i.get("attempts")} for i in listed["items"]],
@@ -225,4 +221,4 @@ def done(service, request: Request, bundle_id: str, what: str) -> Response:
         return _not_found(request)
     return portal.render(request, "staff_attention_done.html", bundle_id=bundle_id,
                          heading="通知已重新发送" if what == "notification" else "跟进已记录",
-                         matter=MATTERS.get(what, "") if what != "notification" else "")
+                         matter=formats.matter_titles().get(what, "") if what != "notification" else "")

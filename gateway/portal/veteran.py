@@ -9,7 +9,6 @@ click, a reload) makes one application.
 """
 from __future__ import annotations
 
-import functools
 import re
 import uuid
 from datetime import date
@@ -21,7 +20,6 @@ from chassis.clock import SYSTEM_CLOCK
 from contracts import access
 from gateway.portal import formats
 from gateway.portal import pages as portal
-from services.bundle import catalogue as bundle_catalogue
 
 log = structlog.get_logger("vetlife.gateway")
 
@@ -73,12 +71,10 @@ REASON_MAX = 200
 _MISSING = ("Missing data for required field.", "Field may not be null.")
 
 
-@functools.cache
 def _catalogue() -> tuple[dict, ...]:
-    """The bundle's matters, for the leave-out choices: key and title, from the same catalogue
-    file the bundle service runs with (BUNDLE_CATALOGUE, as deploy/ sets it for both). A key the
-    service does not know is refused by its contract, never silently dropped."""
-    return tuple({"key": m.key, "title": m.title} for m in bundle_catalogue.load().matters)
+    """The bundle's matters, for the leave-out choices (a key the service does not know is
+    refused by its contract, never silently dropped)."""
+    return tuple({"key": key, "title": title} for key, title in formats.matter_titles().items())
 
 
 # -- shared ---------------------------------------------------------------------------------------

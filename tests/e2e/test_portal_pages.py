@@ -67,7 +67,9 @@ def people(system):
     assert read.status_code == 200, read.text
     return {"with_bundle": ids[0], "without": ids[1], "names": list(NAMES),
             "bundle_id": bundle_id,
-            "veteran_token": system["token"](["veteran"], "portal-vet-1", veteran_id=ids[0])}
+            "veteran_token": system["token"](["veteran"], "portal-vet-1", veteran_id=ids[0]),
+            "police_token": system["token"](["department"], "gongan-portal",
+                                            department="public_security")}
 
 
 def test_the_sign_in_page_and_its_error_state_are_accessible(system, people):

@@ -17,5 +17,8 @@
       item.className = "status status-" + label[0];
     });
   });
+  // Marks the list as following the stream (tests wait for it before a department answers).
+  source.addEventListener("open", function () { list.setAttribute("data-live", "open"); });
+  source.addEventListener("error", function () { list.removeAttribute("data-live"); });
   source.addEventListener("gone", function () { source.close(); });
 }());

@@ -37,6 +37,7 @@ from gateway.portal import dashboard as leader_dashboard
 from gateway.portal import pages as portal
 from gateway.portal import staff as portal_staff
 from gateway.portal import staff_attention as portal_staff_attention
+from gateway.portal import staff_entitlements as portal_staff_entitlements
 from gateway.portal import staff_files as portal_files
 from gateway.portal import staff_imports as portal_imports
 from gateway.portal import staff_placement as portal_staff_placement
@@ -431,6 +432,22 @@ class GatewayService:
     @public
     def portal_staff_proxy_done(self, request, case_id):
         return portal_staff_proxy.done(self, request, case_id)
+
+    # The workbench's 年度确认超期 queue: gateway/portal/staff_entitlements.py.
+    @api("GET", "/staff/entitlements/<string:entitlement_id>")
+    @public
+    def portal_staff_entitlement(self, request, entitlement_id):
+        return portal_staff_entitlements.entitlement_page(self, request, entitlement_id)
+
+    @api("POST", "/staff/entitlements/<string:entitlement_id>/confirmation")
+    @public
+    def portal_staff_entitlement_confirm(self, request, entitlement_id):
+        return portal_staff_entitlements.confirm(self, request, entitlement_id)
+
+    @api("GET", "/staff/entitlements/<string:entitlement_id>/done")
+    @public
+    def portal_staff_entitlement_done(self, request, entitlement_id):
+        return portal_staff_entitlements.done(self, request, entitlement_id)
 
     # The workbench's 需要跟进 (the bundle's attention list): gateway/portal/staff_attention.py.
     @api("GET", "/staff/attention/<string:bundle_id>/<string:matter>")

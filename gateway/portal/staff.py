@@ -19,7 +19,7 @@ from chassis.clock import SYSTEM_CLOCK
 from chassis.days import CalendarUnknown, is_working_day
 from contracts import access
 from contracts import benefits as benefits_contract
-from gateway.portal import formats, staff_attention, staff_placement, staff_proxy
+from gateway.portal import formats, staff_attention, staff_entitlements, staff_placement, staff_proxy
 from gateway.portal import pages as portal
 
 log = structlog.get_logger("vetlife.gateway")
@@ -110,11 +110,13 @@ def workbench(service, request: Request) -> Response:
     today = SYSTEM_CLOCK.today()
     args = request.args
     view = _choice(args.get("list"), ("relief", "petitions", staff_proxy.VIEW,
-                                      staff_placement.VIEW, staff_attention.VIEW))
+                                      staff_placement.VIEW, staff_attention.VIEW,
+                                      staff_entitlements.VIEW))
     may_relief, may_petitions = _may(principal, "list_relief"), _may(principal, "list_petitions")
     may_placement = staff_placement.may_open(principal)
     may_proxy = staff_proxy.may_open(principal)
     may_attention = staff_attention.may_open(principal)
+    may_entitlements = staff_entitlements.may_open(principal)
     view = view or ("relief" if may_relief else "petitions" if may_petitions
                     else staff_proxy.VIEW if may_proxy
                     else staff_placement.VIEW if may_placement
@@ -147,6 +149,7 @@ def workbench(service, request: Request) -> Response:
     tabs += staff_placement.tabs(service, principal, token, view == staff_placement.VIEW,
                                  placement_query)
     tabs += staff_attention.tabs(service, principal, token, view == staff_attention.VIEW)
+    tabs += staff_entitlements.tabs(service, principal, token, view == staff_entitlements.VIEW)
     context = {"principal": principal, "role_labels": formats.ROLE_LABELS, "tabs": tabs,
                "view": view, "query": query, "queues": QUEUES, "sorts": SORTS,
                "triggers": TRIGGERS, "list_status": 200, "rows": [], "total": 0, "pager": None}
@@ -177,6 +180,9 @@ def workbench(service, request: Request) -> Response:
     elif view == staff_attention.VIEW and may_attention:
         context.update(staff_attention.listing(service, token, staff_attention.query_of(args),
                                                today))
+    elif view == staff_entitlements.VIEW and may_entitlements:
+        context.update(staff_entitlements.listing(
+            service, token, staff_entitlements.query_of(args), today))
     # A query the API refused (a bad station name, say) is shown as the error it is.
     code = 400 if context["list_status"] == 400 else 200
     return portal.render(request, "staff.html", status=code, **context)

@@ -57,12 +57,16 @@ def _page_number(value: str | None) -> int:
 
 def query_of(args) -> dict:
     queue = args.get("queue")
-    return {"queue": queue if queue in QUEUES else "mine", "page": _page_number(args.get("page"))}
+    # One station's cases (the service checks the name; a bad one is its 400, shown as such).
+    station = (args.get("station") or "").strip()
+    return {"queue": queue if queue in QUEUES else "mine", "page": _page_number(args.get("page")),
+            "station": station or None}
 
 
 def _link(query: dict, **changes) -> str:
+    station = {"station": query["station"]} if query.get("station") else {}
     return "/staff?" + urlencode({"list": VIEW, "queue": query["queue"], "page": query["page"],
-                                  **changes})
+                                  **station, **changes})
 
 
 def tabs(service, principal, token, current: bool, query: dict) -> list[dict]:
@@ -87,7 +91,9 @@ def listing(service, token, query: dict, today: date) -> dict:
     status, listed = portal.api_read(service, "list_proxy_cases", token,
                                      "/api/v1/disputes/proxy-cases",
                                      {"queue": query["queue"], "page": str(page),
-                                      "page_size": str(PAGE_SIZE)})
+                                      "page_size": str(PAGE_SIZE),
+                                      **({"station": query["station"]} if query["station"]
+                                         else {})})
     context = {"list_status": status, "title": f"代理案件 · {QUEUES[query['queue']]}",
                "xq": query, "proxy_queues": QUEUES, "rows": [], "total": 0, "pager": None}
     if status == 200:

@@ -1,7 +1,7 @@
 """Placement on the real broker and databases: registry facts kept once and in order; its RPCs by reach."""
 import json
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pika
 import pytest
@@ -20,7 +20,7 @@ from services.placement import registry_facts
 from services.placement.service import PlacementService
 from services.registry.service import RegistryService
 from tests.conftest import fresh_database, truncate, wait_until
-from tests.factories import veteran_payload
+from tests.factories import resident_id_number, veteran_payload
 
 STATION = "多湖街道退役军人服务站"
 QUEUE = (f"evt-registry-{'+'.join(registry_facts.EVENT_TYPES)}--placement.on_registry_event")
@@ -111,9 +111,14 @@ def test_registry_facts_are_kept_once_in_each_veterans_order_and_fill_a_report_i
     start_container(RegistryService, registry_database_url)
     placement = start_container(PlacementService, placement_service_database_url)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
+        # Born in 1998-1999, so a 2018 enlistment is past the 16th birthday the registry
+        # checks (a number drawn at random could be born too late for it).
         veterans = [cluster.registry.register_veteran(
             veteran_payload(service_station=STATION, rank="中士", enlisted_on="2018-09-01",
-                            discharged_on="2026-09-01"))["veteran_id"] for _ in range(4)]
+                            discharged_on="2026-09-01",
+                            id_number=resident_id_number(born=date(1998, 1, 1) + timedelta(
+                                days=rng.randrange(700)), sequence=rng.randrange(999))
+                            ))["veteran_id"] for _ in range(4)]
         for veteran_id in veterans:
             cluster.registry.add_honour(veteran_id, {"honour": "个人二等功"})
             cluster.registry.add_honour(veteran_id, {"honour": "优秀士兵"})

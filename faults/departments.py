@@ -194,11 +194,16 @@ def kill_mid_flight(stack: Stack, service: str, in_flight: dict[str, str],
     after 5 s), start it again `pause` seconds later; the window closes when it consumes its
     RPC queue again."""
     deadline = time.monotonic() + 5.0
+    caught: Counter = Counter()
     while time.monotonic() < deadline:
-        if any(name in names for name in list(in_flight.values())) and also():
-            break
+        # `also` may be slow (a query): asked first, so the in-flight look is the last thing
+        # before the kill; asked the other way round, a short step could be answered meanwhile
+        # and the kill would miss it.
+        if also():
+            caught = Counter(v for v in list(in_flight.values()) if v in names)
+            if caught:
+                break
         time.sleep(0.005)
-    caught = Counter(v for v in list(in_flight.values()) if v in names)
     injected = time.time()
     stack.kill(service)
     time.sleep(pause)

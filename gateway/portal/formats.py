@@ -123,3 +123,22 @@ def field_value(value) -> str:
         except ValueError:
             return value
     return str(value)
+
+
+# -- the workbench's lists: one page size, one page number, one pager ------------------------------
+
+PAGE_SIZE = 15
+
+
+def page_number(value: str | None) -> int:
+    """The ?page= of a list: a whole number from 1 to 100,000; anything else is page 1."""
+    return int(value) if value and value.isdigit() and 0 < int(value) <= 100000 else 1
+
+
+def pager(page: int, total: int, link, page_size: int = PAGE_SIZE) -> dict:
+    """"第1–15条，共N条" and the previous/next links (`link(page_number)`), None where there is none."""
+    first = (page - 1) * page_size + 1 if total else 0
+    last = min(page * page_size, total)
+    return {"text": f"第{first}–{last}条，共{total}条",
+            "previous": link(page - 1) if page > 1 else None,
+            "next": link(page + 1) if last < total else None}

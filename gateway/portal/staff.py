@@ -98,10 +98,6 @@ def _choice(value: str | None, allowed) -> str | None:
     return value if value in allowed else None
 
 
-def _page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and 0 < int(value) <= 100000 else 1
-
-
 def workbench(service, request: Request) -> Response:
     current, response = _signed_in(service, request)
     if response is not None:
@@ -128,7 +124,7 @@ def workbench(service, request: Request) -> Response:
              "order": _choice(args.get("order"), ("asc", "desc")) or "asc",
              "trigger": _choice(args.get("trigger"), TRIGGERS) or "",
              "station": (args.get("station") or "").strip()[:100],
-             "page": _page_number(args.get("page"))}
+             "page": formats.page_number(args.get("page"))}
     tabs, counts = [], {}
     if may_relief:
         for queue in QUEUES:
@@ -219,18 +215,12 @@ def _sort_links(query: dict) -> dict:
 
 
 def _pager(query: dict, total: int, base: dict) -> dict:
-    page = query["page"]
-    first = (page - 1) * PAGE_SIZE + 1 if total else 0
-    last = min(page * PAGE_SIZE, total)
-
     def href(number):
         if base.get("list") == "relief":
             return _link(query, page=number)
         return "/staff?" + urlencode({**base, "page": number})
 
-    return {"text": f"第{first}–{last}条，共{total}条",
-            "previous": href(page - 1) if page > 1 else None,
-            "next": href(page + 1) if last < total else None}
+    return formats.pager(query["page"], total, href, PAGE_SIZE)
 
 
 def _relief_row(item: dict, today: date) -> dict:

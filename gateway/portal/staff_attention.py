@@ -36,12 +36,8 @@ def may_open(principal) -> bool:
         principal.roles
 
 
-def _page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and 0 < int(value) <= 100000 else 1
-
-
 def query_of(args) -> dict:
-    return {"page": _page_number(args.get("page"))}
+    return {"page": formats.page_number(args.get("page"))}
 
 
 def tabs(service, principal, token, current: bool) -> list[dict]:
@@ -79,8 +75,6 @@ def listing(service, token, query: dict, today: date) -> dict:
                "pager": None}
     if status == 200:
         total = listed["total"]
-        first = (page - 1) * PAGE_SIZE + 1 if total else 0
-        last = min(page * PAGE_SIZE, total)
 
         def link(number):
             return "/staff?" + urlencode({"list": VIEW, "page": number})
@@ -94,9 +88,7 @@ def listing(service, token, query: dict, today: date) -> dict:
                    "overdue_days": _overdue_days(i.get("due_on"), today),
                    "attempts": i.get("attempts")} for i in listed["items"]],
             total=total,
-            pager={"text": f"第{first}–{last}条，共{total}条",
-                   "previous": link(page - 1) if page > 1 else None,
-                   "next": link(page + 1) if last < total else None})
+            pager=formats.pager(page, total, link, PAGE_SIZE))
     return context
 
 

@@ -42,12 +42,8 @@ def may_open(principal) -> bool:
         principal.roles
 
 
-def _page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and 0 < int(value) <= 100000 else 1
-
-
 def query_of(args) -> dict:
-    return {"page": _page_number(args.get("page"))}
+    return {"page": formats.page_number(args.get("page"))}
 
 
 def _link(page: int) -> str:
@@ -74,13 +70,9 @@ def listing(service, token, query: dict, today: date) -> dict:
     context = {"list_status": status, "title": TITLE, "rows": [], "total": 0, "pager": None}
     if status == 200:
         total = listed["total"]
-        first = (page - 1) * PAGE_SIZE + 1 if total else 0
-        last = min(page * PAGE_SIZE, total)
         context.update(
             rows=[_row(item, today) for item in listed["items"]], total=total,
-            pager={"text": f"第{first}–{last}条，共{total}条",
-                   "previous": _link(page - 1) if page > 1 else None,
-                   "next": _link(page + 1) if last < total else None})
+            pager=formats.pager(page, total, _link, PAGE_SIZE))
     return context
 
 

@@ -105,10 +105,6 @@ def _choice(value, allowed):
     return value if value in allowed else None
 
 
-def _page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and 0 < int(value) <= 100000 else 1
-
-
 def _may_list(principal) -> bool:
     return bool(access.grants("list_placement_cases", principal.roles))
 
@@ -141,7 +137,7 @@ def query_of(args) -> dict:
             "order": _choice(args.get("order"), ("asc", "desc")) or "asc",
             "kind": _choice(args.get("kind"), KINDS) or "",
             "station": (args.get("station") or "").strip()[:100],
-            "page": _page_number(args.get("page"))}
+            "page": formats.page_number(args.get("page"))}
 
 
 def _api_query(query: dict, **overrides) -> dict:
@@ -197,13 +193,10 @@ def listing(service, token, query: dict, today: date) -> dict:
                "pager": None}
     if status == 200:
         total, page = listed["total"], query["page"]
-        first = (page - 1) * PAGE_SIZE + 1 if total else 0
-        last = min(page * PAGE_SIZE, total)
         context.update(
             rows=[_row(item, today) for item in listed["items"]], total=total,
-            pager={"text": f"第{first}–{last}条，共{total}条",
-                   "previous": _link(query, page=page - 1) if page > 1 else None,
-                   "next": _link(query, page=page + 1) if last < total else None})
+            pager=formats.pager(page, total, lambda number: _link(query, page=number),
+                                PAGE_SIZE))
     return context
 
 

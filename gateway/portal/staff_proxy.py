@@ -51,15 +51,11 @@ def may_open(principal) -> bool:
         principal.roles
 
 
-def _page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and 0 < int(value) <= 100000 else 1
-
-
 def query_of(args) -> dict:
     queue = args.get("queue")
     # One station's cases (the service checks the name; a bad one is its 400, shown as such).
     station = (args.get("station") or "").strip()
-    return {"queue": queue if queue in QUEUES else "mine", "page": _page_number(args.get("page")),
+    return {"queue": queue if queue in QUEUES else "mine", "page": formats.page_number(args.get("page")),
             "station": station or None}
 
 
@@ -98,13 +94,10 @@ def listing(service, token, query: dict, today: date) -> dict:
                "xq": query, "proxy_queues": QUEUES, "rows": [], "total": 0, "pager": None}
     if status == 200:
         total = listed["total"]
-        first = (page - 1) * PAGE_SIZE + 1 if total else 0
-        last = min(page * PAGE_SIZE, total)
         context.update(
             rows=[_row(item, today) for item in listed["items"]], total=total,
-            pager={"text": f"第{first}–{last}条，共{total}条",
-                   "previous": _link(query, page=page - 1) if page > 1 else None,
-                   "next": _link(query, page=page + 1) if last < total else None})
+            pager=formats.pager(page, total, lambda number: _link(query, page=number),
+                                PAGE_SIZE))
     return context
 
 

@@ -91,3 +91,14 @@ def test_a_files_coded_values_are_shown_in_chinese():
     assert formats.file_value("discharge_category", "discharged_soldier") == "退役士兵"
     assert formats.file_value("discharged_on", "1990-12-01") == "1990年12月1日"
     assert formats.file_value("party_member", True) == "是"
+
+
+def test_the_workbench_pager_says_which_rows_of_how_many_and_links_only_where_there_are_more():
+    link = "/staff?page={}".format
+    assert formats.pager(1, 21, link) == {"text": "第1–15条，共21条", "previous": None,
+                                          "next": "/staff?page=2"}
+    assert formats.pager(2, 21, link) == {"text": "第16–21条，共21条", "previous": "/staff?page=1",
+                                          "next": None}
+    assert formats.pager(1, 0, link)["text"] == "第0–0条，共0条"
+    assert [formats.page_number(v) for v in ("3", "0", "-1", "x", None, "100001")] == [
+        3, 1, 1, 1, 1, 1]

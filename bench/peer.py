@@ -72,13 +72,16 @@ def eventsourcing_app(dbname: str):
         @event("Registered")
         def __init__(self, veteran_id, name, id_number, sex, birth_date, phone, address,
                      township, service_station, enlisted_on, discharged_on, branch, rank,
-                     discharge_category, area_code_known, life_stage):
+                     discharge_category, area_code_known, life_stage, effective_on=None):
             self.name, self.id_number, self.sex = name, id_number, sex
             self.birth_date, self.phone, self.address = birth_date, phone, address
             self.township, self.service_station = township, service_station
             self.enlisted_on, self.discharged_on = enlisted_on, discharged_on
             self.branch, self.rank, self.category = branch, rank, discharge_category
             self.area_code_known, self.life_stage = area_code_known, life_stage
+            # The registration's 建档日期 when a file came in from paper (None: the day recorded),
+            # stored as ours stores it, so both sides write the same event.
+            self.effective_on = effective_on
 
     class IdNumberClaim(Aggregate):
         """One per ID number: a second one conflicts on (originator id, version 1)."""
